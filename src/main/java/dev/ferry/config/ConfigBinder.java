@@ -1,0 +1,163 @@
+package dev.ferry.config;
+
+import static dev.ferry.config.ConfigReader.UNBOUNDED;
+import static dev.ferry.config.ConfigReader.UNBOUNDED_INT;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Turns the config tree into a {@link FerryConfig}. Each key's SPEC 3.4 default and allowed range are written
+ * beside the key, so this is the one place to look them up. Every problem goes to the error list; the result
+ * means something only if that list stayed empty. Not thread-safe; one binder per parse.
+ */
+final class ConfigBinder {
+
+    private static final List<String> BACKENDS = List.of("echo", "openai", "command");
+
+    /** Where a relative {@code state.dir} is anchored: the config file's directory; null keeps it as written. */
+    private final Path baseDir;
+
+    ConfigBinder(Path baseDir) {
+        this.baseDir = baseDir;
+    }
+
+    static FerryConfig defaults() {
+        List<String> errors = new ArrayList<>();
+        FerryConfig config = new ConfigBinder(null).bind(JsonNodeFactory.instance.objectNode(), errors);
+        if (!errors.isEmpty()) {
+            throw new IllegalStateException("built-in defaults are invalid: " + errors);
+        }
+        return config;
+    }
+
+    FerryConfig bind(ObjectNode root, List<String> errors) {
+        ConfigReader r = ConfigReader.root(root, errors);
+        FerryConfig config = new FerryConfig(
+                gateway(r.object("gateway")),
+                state(r.object("state")),
+                journal(r.object("journal")),
+                new SessionConfig(r.object("session").choice("scope", SessionScope.CONVERSATION,
+                        named(SessionScope.values()), spellings(SessionScope.values()))),
+                agent(r.object("agent")),
+                new MessagesBinder().messages(r.object("messages")),
+                channels(r.object("channels")));
+        r.reportUnknownKeys();
+        return config;
+    }
+
+    /** The file spelling of an enum without a {@code configName()}: its name in lower case. */
+    static String spelling(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT);
+    }
+
+    static <E extends Enum<E>> Function<String, Optional<E>> named(E[] values) {
+        return text -> Arrays.stream(values).filter(v -> spelling(v).equals(text.trim().toLowerCase(Locale.ROOT))).findFirst();
+    }
+
+    static List<String> spellings(Enum<?>[] values) {
+        return Arrays.stream(values).map(ConfigBinder::spelling).toList();
+    }
+
+    private GatewayConfig gateway(ConfigReader r) {
+        String bind = r.nonBlankString("bind", "127.0.0.1");
+        int port = r.intValue("port", 18789, 0, 65535);
+        ConfigReader auth = r.object("auth");
+        int errorsBefore = auth.errorCount();
+        Secret token = auth.secret("token");
+        boolean tokenReported = auth.errorCount() > errorsBefore;
+        long shutdownTimeoutMs = r.longValue("shutdownTimeoutMs", 25000, 0, UNBOUNDED);
+        ConfigReader reload = r.object("reload");
+        ReloadConfig reloadConfig = new ReloadConfig(
+                reload.longValue("drainTimeoutMs", 5000, 0, UNBOUNDED),
+                reload.longValue("deferralTimeoutMs", 30000, 0, UNBOUNDED));
+        GatewayConfig gateway = new GatewayConfig(bind, port, token, shutdownTimeoutMs, reloadConfig);
+        // Anyone who can reach a non-loopback address could drive the agent; SPEC 3.5 refuses to start so.
+        // A token already reported as malformed needs no second error saying it is missing.
+        if (!gateway.isLoopbackBind() && !token.isPresent() && !tokenReported) {
+            auth.error("token", "required when gateway.bind is not loopback (got "
+                    + ConfigReader.shown(JsonNodeFactory.instance.textNode(bind)) + ")");
+        }
+        return gateway;
+    }
+
+    private StateConfig state(ConfigReader r) {
+        String fallback = "~/.ferry/state";
+        String text = r.nonBlankString("dir", fallback);
+        try {
+            Path dir = HomePaths.expand(text);
+            return new StateConfig(dir.isAbsolute() || baseDir == null ? dir : baseDir.resolve(dir).normalize());
+        } catch (InvalidPathException e) {
+            r.error("dir", "must be a valid path, got " + ConfigReader.shown(JsonNodeFactory.instance.textNode(text)));
+            return new StateConfig(HomePaths.expand(fallback));
+        }
+    }
+
+    private JournalConfig journal(ConfigReader r) {
+        return new JournalConfig(
+                r.choice("sync", JournalSync.FULL, named(JournalSync.values()), spellings(JournalSync.values())),
+                r.intValue("retentionDays", 7, 1, UNBOUNDED_INT));
+    }
+
+    private AgentConfig agent(ConfigReader r) {
+        String backend = r.choice("backend", "echo",
+                text -> Optional.of(text.trim().toLowerCase(Locale.ROOT)).filter(BACKENDS::contains), BACKENDS);
+        int maxConcurrent = r.intValue("maxConcurrent", 8, 1, UNBOUNDED_INT);
+        String systemPrompt = r.string("systemPrompt", "");
+        int historyTurns = r.intValue("historyTurns", 20, 0, UNBOUNDED_INT);
+        EchoConfig echo = new EchoConfig(r.object("echo").longValue("delayMs", 0, 0, UNBOUNDED));
+        OpenAiConfig openai = openai(r.object("openai"));
+        ConfigReader commandReader = r.object("command");
+        CommandConfig command = command(commandReader);
+        if (backend.equals("command") && command.argv().isEmpty()) {
+            commandReader.error("argv", "required when agent.backend is \"command\"");
+        }
+        return new AgentConfig(backend, maxConcurrent, systemPrompt, historyTurns, echo, openai, command);
+    }
+
+    private OpenAiConfig openai(ConfigReader r) {
+        return new OpenAiConfig(
+                r.httpUrl("baseUrl", "http://127.0.0.1:8080/v1"),
+                r.string("model", ""),
+                r.string("apiKeyEnv", "OPENAI_API_KEY"),
+                r.bool("stream", true),
+                r.longValue("timeoutMs", 120000, 1, UNBOUNDED),
+                r.intValue("maxTokens", 1024, 1, UNBOUNDED_INT),
+                r.doubleValue("temperature", 0.7, 0, 2));
+    }
+
+    private CommandConfig command(ConfigReader r) {
+        List<String> argv = r.strings("argv", List.of());
+        if (!argv.isEmpty() && argv.get(0).isBlank()) {
+            r.error("argv[0]", "must not be blank");
+        }
+        return new CommandConfig(argv, r.longValue("timeoutMs", 120000, 1, UNBOUNDED));
+    }
+
+    private ChannelsConfig channels(ConfigReader r) {
+        ConfigReader webhook = r.object("webhook");
+        WebhookConfig webhookConfig = new WebhookConfig(
+                webhook.bool("enabled", true),
+                webhook.secret("token"),
+                webhook.httpUrl("replyUrl", null));
+        WebchatConfig webchatConfig = new WebchatConfig(r.object("webchat").bool("enabled", true));
+        ConfigReader telegram = r.object("telegram");
+        TelegramConfig telegramConfig = new TelegramConfig(
+                telegram.bool("enabled", false),
+                telegram.secret("botToken"),
+                telegram.string("botTokenEnv", "TELEGRAM_BOT_TOKEN"),
+                telegram.httpUrl("apiBaseUrl", "https://api.telegram.org"),
+                telegram.intValue("pollTimeoutS", 30, 0, 50),
+                telegram.strings("allowFrom", List.of("*")),
+                telegram.bool("requireMention", true));
+        return new ChannelsConfig(webhookConfig, webchatConfig, telegramConfig);
+    }
+}

@@ -1,0 +1,28 @@
+package dev.ferry.config;
+
+import java.util.Map;
+
+/**
+ * Followup queue settings (SPEC 3.2) at the config level; a session's {@code /queue} directive is applied
+ * elsewhere, on top of {@link #settingsFor}. {@code byChannel} is immutable and never null.
+ */
+public record QueueConfig(QueueMode mode, long debounceMs, int cap, DropPolicy drop, boolean notifyDrops,
+                          Map<String, QueueOverride> byChannel) {
+
+    public QueueConfig {
+        byChannel = byChannel == null ? Map.of() : Map.copyOf(byChannel);
+    }
+
+    /** The settings of {@code channel}: each field its override sets wins over the queue-level one. */
+    public QueueSettings settingsFor(String channel) {
+        QueueOverride own = channel == null ? null : byChannel.get(channel);
+        if (own == null) {
+            return new QueueSettings(mode, debounceMs, cap, drop);
+        }
+        return new QueueSettings(
+                own.mode() != null ? own.mode() : mode,
+                own.debounceMs() != null ? own.debounceMs() : debounceMs,
+                own.cap() != null ? own.cap() : cap,
+                own.drop() != null ? own.drop() : drop);
+    }
+}

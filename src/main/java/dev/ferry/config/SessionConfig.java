@@ -1,0 +1,5 @@
+package dev.ferry.config;
+
+/** How messages are grouped into conversation histories. */
+public record SessionConfig(SessionScope scope) {
+}

@@ -1,0 +1,10 @@
+/**
+ * Configuration: reads the one JSON5 file into immutable records, validates it naming path and
+ * reason; never holds secrets in a printable form.
+ *
+ * <p>{@link dev.ferry.config.ConfigLoader} finds the file ({@code --config}, then {@code $FERRY_CONFIG},
+ * then {@code ~/.ferry/ferry.json5}), parses it, and hands the gateway a {@link dev.ferry.config.LoadedConfig}
+ * or a {@link dev.ferry.config.ConfigException} listing every problem found. It never hands on a
+ * half-valid configuration, and never prints a {@link dev.ferry.config.Secret}.
+ */
+package dev.ferry.config;

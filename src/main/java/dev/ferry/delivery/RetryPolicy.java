@@ -1,0 +1,16 @@
+package dev.ferry.delivery;
+
+import java.time.Duration;
+
+/** Capped exponential backoff: {@code initial}, doubling each failure, never more than {@code max}. */
+public record RetryPolicy(Duration initial, Duration max) {
+
+    public static final RetryPolicy DEFAULT = new RetryPolicy(Duration.ofMillis(200), Duration.ofSeconds(30));
+
+    /** The wait before attempt number {@code failures + 1}, after {@code failures} failed attempts. */
+    public Duration delayAfter(int failures) {
+        int doublings = Math.min(Math.max(failures - 1, 0), 30);
+        long millis = initial.toMillis() << doublings;
+        return millis <= 0 || millis > max.toMillis() ? max : Duration.ofMillis(millis);
+    }
+}

@@ -1,0 +1,57 @@
+package dev.ferry.intake;
+
+import java.util.concurrent.CompletableFuture;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.journal.AppendResult;
+import dev.ferry.journal.InboundMessage;
+import dev.ferry.journal.Journal;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * The one door into the pipeline for every channel: journal first, then hand on. A message is passed
+ * to the sink only after its append committed and only if it was not a duplicate, so the sink sees
+ * each accepted message exactly once. Thread-safe.
+ */
+public final class Intake {
+    private static final Logger log = LoggerFactory.getLogger(Intake.class);
+
+    private final Journal journal;
+    private final MessageSink next;
+    private final MeterRegistry metrics;
+
+    public Intake(Journal journal, MessageSink next, MeterRegistry metrics) {
+        this.journal = journal;
+        this.next = next;
+        this.metrics = metrics;
+    }
+
+    /** Completes once the message is committed (or found to be a duplicate); only then may the caller acknowledge. */
+    public CompletableFuture<AppendResult> accept(InboundMessage message) {
+        return journal.append(message).thenApply(result -> {
+            if (result.duplicate()) {
+                counter("ferry.inbound.duplicates", message.channel()).increment();
+            } else {
+                counter("ferry.inbound.accepted", message.channel()).increment();
+                handOn(message.withSeq(result.seq()));
+            }
+            return result;
+        });
+    }
+
+    private void handOn(InboundMessage journaled) {
+        try {
+            next.accept(journaled);
+        } catch (RuntimeException e) {
+            // Committed is accepted: the platform gets its acknowledgement and a restart replays the message.
+            log.error("could not hand on journaled message seq={} channel={}", journaled.seq(), journaled.channel(), e);
+        }
+    }
+
+    private Counter counter(String name, String channel) {
+        return Counter.builder(name).tag("channel", channel).register(metrics);
+    }
+}

@@ -1,0 +1,73 @@
+package dev.ferry.intake.channel.webhook;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.ferry.config.Secret;
+import dev.ferry.intake.BearerToken;
+import dev.ferry.intake.Intake;
+import dev.ferry.intake.IntakeResponse;
+
+/**
+ * The inbound side of the webhook channel: authorise, parse, journal, answer. {@code 202} means the
+ * message is committed; {@code 200} with {@code duplicate:true} means it was committed before. Any
+ * refusal happens before the journal is touched. Thread-safe and stateless.
+ */
+public final class WebhookInbound {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Intake intake;
+    private final Secret token;
+
+    /** @param token the bearer token senders must present; {@link Secret#NONE} accepts any sender */
+    public WebhookInbound(Intake intake, Secret token) {
+        this.intake = intake;
+        this.token = token;
+    }
+
+    public CompletableFuture<IntakeResponse> handle(String authorizationHeader, byte[] body) {
+        if (token.isPresent() && !BearerToken.matches(token, authorizationHeader)) {
+            String reason = authorizationHeader == null ? "missing bearer token" : "invalid bearer token";
+            return CompletableFuture.completedFuture(error(401, "UNAUTHORIZED", reason));
+        }
+        JsonNode tree;
+        try {
+            tree = JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            return CompletableFuture.completedFuture(error(400, "INVALID_JSON",
+                    "body: not valid JSON: " + e.getOriginalMessage()));
+        } catch (IOException e) {
+            return CompletableFuture.completedFuture(error(400, "INVALID_JSON", "body: unreadable"));
+        }
+        var parsed = WebhookPayload.parse(tree, System.currentTimeMillis());
+        if (parsed.message() == null) {
+            return CompletableFuture.completedFuture(invalid(parsed.errors()));
+        }
+        return intake.accept(parsed.message()).thenApply(result -> {
+            ObjectNode answer = JSON.createObjectNode().put("accepted", true).put("duplicate", result.duplicate());
+            if (result.duplicate()) {
+                return new IntakeResponse(200, answer);
+            }
+            return new IntakeResponse(202, answer.put("seq", result.seq()));
+        });
+    }
+
+    private static IntakeResponse invalid(List<String> errors) {
+        IntakeResponse response = error(400, "INVALID_REQUEST", String.join("; ", errors));
+        ((ObjectNode) response.body().get("error")).set("details", JSON.valueToTree(errors));
+        return response;
+    }
+
+    private static IntakeResponse error(int status, String code, String message) {
+        ObjectNode body = JSON.createObjectNode().put("accepted", false);
+        body.putObject("error").put("code", code).put("message", message);
+        return new IntakeResponse(status, body);
+    }
+}

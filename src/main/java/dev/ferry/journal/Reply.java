@@ -1,0 +1,25 @@
+package dev.ferry.journal;
+
+import java.util.List;
+
+/**
+ * A reply in the outbox: everything a channel needs to send it, with no reference back to the turn's
+ * state. {@code to} is the sender of the turn's last message; {@code inReplyTo} holds the message ids
+ * of every message the turn answered, in order.
+ */
+public record Reply(
+        String replyId,
+        long turnId,
+        String sessionKey,
+        String channel,
+        String account,
+        String conversation,
+        String to,
+        String threadId,
+        String text,
+        List<String> inReplyTo) {
+
+    public Reply {
+        inReplyTo = List.copyOf(inReplyTo);
+    }
+}

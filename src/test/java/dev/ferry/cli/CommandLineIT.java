@@ -1,0 +1,93 @@
+package dev.ferry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.ferry.testing.GatewayClient;
+import dev.ferry.testing.GatewayProcess;
+import dev.ferry.testing.ReplySink;
+
+/** The built jar, run as an operator runs it. */
+class CommandLineIT {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void gatewayProcessAcceptsAWebhookMessageAndDeliversTheReply() throws Exception {
+        try (ReplySink sink = new ReplySink()) {
+            Path config = dir.resolve("ferry.json5");
+            Files.writeString(config, """
+                    // a comment, unquoted keys and a trailing comma: JSON5
+                    {
+                      gateway: { port: 0 },
+                      state: { dir: "%s" },
+                      channels: { webhook: { replyUrl: "%s", }, },
+                    }
+                    """.formatted(dir.resolve("state"), sink.url()));
+            try (GatewayProcess gateway = GatewayProcess.start("gateway", "--config", config.toString())) {
+                var client = new GatewayClient(gateway.awaitReady(TIMEOUT), null);
+
+                assertThat(client.get("/healthz", null).status()).isEqualTo(200);
+                assertThat(client.webhookMessage("p-1", "proc", "ivy", "over the wire").status()).isEqualTo(202);
+
+                await().atMost(TIMEOUT).until(() -> sink.accepted().size() == 1);
+                assertThat(sink.accepted().get(0).body().get("text").asText()).isEqualTo("echo: over the wire");
+                assertThat(gateway.output()).contains("config=" + config);
+            }
+        }
+    }
+
+    @Test
+    void configValidateNamesEveryBadPathAndExits1() throws Exception {
+        Path config = dir.resolve("bad.json5");
+        Files.writeString(config, "{ gateway: { port: 'high' }, messages: { queue: { cap: 0 } }, colour: 'blue' }");
+
+        GatewayProcess.Result result = GatewayProcess.run(TIMEOUT, "config", "validate", "--config", config.toString());
+
+        assertThat(result.exitCode()).isEqualTo(1);
+        assertThat(result.output())
+                .contains("gateway.port")
+                .contains("messages.queue.cap: must be >= 1, got 0")
+                .contains("colour");
+    }
+
+    @Test
+    void configValidateAcceptsAGoodFileAndExits0() throws Exception {
+        Path config = dir.resolve("good.json5");
+        Files.writeString(config, "{ messages: { queue: { mode: 'followup', cap: 5 } } }");
+
+        GatewayProcess.Result result = GatewayProcess.run(TIMEOUT, "config", "validate", "--config", config.toString());
+
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        assertThat(result.output()).contains("is valid");
+    }
+
+    @Test
+    void gatewayRefusesToStartOnAnInvalidConfigNamingThePath() throws Exception {
+        Path config = dir.resolve("bad.json5");
+        Files.writeString(config, "{ gateway: { bind: '0.0.0.0', port: 0 } }");
+
+        GatewayProcess.Result result = GatewayProcess.run(TIMEOUT, "gateway", "--config", config.toString());
+
+        assertThat(result.exitCode()).isEqualTo(1);
+        assertThat(result.output()).contains("gateway.auth.token");
+    }
+
+    @Test
+    void selfcheckRunsAMessageThroughAThrowawayGateway() throws Exception {
+        GatewayProcess.Result result = GatewayProcess.run(TIMEOUT, "selfcheck");
+
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        assertThat(result.output()).contains("selfcheck: ok");
+    }
+}

@@ -1,0 +1,230 @@
+package dev.ferry.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void missingFileGivesDefaults() throws Exception {
+        Path file = dir.resolve("ferry.json5");
+
+        LoadedConfig loaded = ConfigLoader.load(file);
+
+        assertThat(loaded.fromFile()).isFalse();
+        assertThat(loaded.path()).isEqualTo(file);
+        assertThat(loaded.config()).isEqualTo(FerryConfig.defaults());
+        assertThat(loaded.hash()).isEqualTo("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+
+    @Test
+    void defaultsMatchTheSpec() {
+        FerryConfig config = FerryConfig.defaults();
+        String home = System.getProperty("user.home");
+
+        assertThat(config.gateway()).isEqualTo(
+                new GatewayConfig("127.0.0.1", 18789, Secret.NONE, 25000, new ReloadConfig(5000, 30000)));
+        assertThat(config.state().dir()).isEqualTo(Path.of(home, ".ferry", "state"));
+        assertThat(config.journal()).isEqualTo(new JournalConfig(JournalSync.FULL, 7));
+        assertThat(config.session().scope()).isEqualTo(SessionScope.CONVERSATION);
+        assertThat(config.agent()).isEqualTo(new AgentConfig("echo", 8, "", 20, new EchoConfig(0),
+                new OpenAiConfig("http://127.0.0.1:8080/v1", "", "OPENAI_API_KEY", true, 120000, 1024, 0.7),
+                new CommandConfig(java.util.List.of(), 120000)));
+        assertThat(config.messages().inbound()).isEqualTo(new InboundConfig(0, 0, 50, 2048, Map.of()));
+        assertThat(config.messages().queue()).isEqualTo(
+                new QueueConfig(QueueMode.COLLECT, 1000, 20, DropPolicy.SUMMARIZE, true, Map.of()));
+        assertThat(config.channels().webhook()).isEqualTo(new WebhookConfig(true, Secret.NONE, null));
+        assertThat(config.channels().webchat().enabled()).isTrue();
+        assertThat(config.channels().telegram()).isEqualTo(new TelegramConfig(false, Secret.NONE, "TELEGRAM_BOT_TOKEN",
+                "https://api.telegram.org", 30, java.util.List.of("*"), true));
+    }
+
+    @Test
+    void emptyOrCommentOnlyFileMeansDefaults() throws Exception {
+        for (String text : new String[] {"", "  \n\t ", "// nothing here\n/* still\n nothing */\n", "{}"}) {
+            assertThat(ConfigLoader.parse(text, null).config()).as("for %s", text).isEqualTo(FerryConfig.defaults());
+        }
+    }
+
+    @Test
+    void acceptsCommentsUnquotedKeysAndTrailingCommas() throws Exception {
+        String text = """
+                // Ferry configuration
+                {
+                  gateway: { port: +8080, /* inline */ reload: { drainTimeoutMs: 100, }, },
+                  'journal': { sync: 'normal', retentionDays: 3. },
+                  agent: { openai: { temperature: .5 }, },
+                  "session": { "scope": "sender" },
+                }
+                """;
+
+        FerryConfig config = ConfigLoader.parse(text, null).config();
+
+        assertThat(config.gateway().port()).isEqualTo(8080);
+        assertThat(config.gateway().reload()).isEqualTo(new ReloadConfig(100, 30000));
+        assertThat(config.journal()).isEqualTo(new JournalConfig(JournalSync.NORMAL, 3));
+        assertThat(config.agent().openai().temperature()).isEqualTo(0.5);
+        assertThat(config.session().scope()).isEqualTo(SessionScope.SENDER);
+    }
+
+    @Test
+    void explicitNullMeansDefault() throws Exception {
+        FerryConfig config = ConfigLoader.parse("{gateway: {port: null, auth: null}, messages: null}", null).config();
+
+        assertThat(config).isEqualTo(FerryConfig.defaults());
+    }
+
+    @Test
+    void readsTheWholeSpecExample() throws Exception {
+        String text = """
+                {
+                  gateway: { bind: "0.0.0.0", port: 18790, auth: { token: "gw-token" }, shutdownTimeoutMs: 1000,
+                             reload: { drainTimeoutMs: 200, deferralTimeoutMs: 300 } },
+                  state: { dir: "/var/lib/ferry" },
+                  journal: { sync: "normal", retentionDays: 30 },
+                  session: { scope: "main" },
+                  agent: { backend: "command", maxConcurrent: 2, systemPrompt: "Be brief.", historyTurns: 0,
+                           echo: { delayMs: 50 },
+                           openai: { baseUrl: "https://llm.example/v1", model: "m", apiKeyEnv: "KEY",
+                                     stream: false, timeoutMs: 5000, maxTokens: 64, temperature: 2 },
+                           command: { argv: ["my-agent", "--flag"], timeoutMs: 9000 } },
+                  messages: {
+                    inbound: { debounceMs: 300, maxWaitMs: 0, maxBatch: 10, maxTrackedKeys: 16,
+                               byChannel: { telegram: 1500 } },
+                    queue: { mode: "followup", debounceMs: 0, cap: 5, drop: "old", notifyDrops: false,
+                             byChannel: { webchat: { mode: "interrupt", cap: 2 } } },
+                  },
+                  channels: {
+                    webhook: { enabled: false, token: "wh-token", replyUrl: "http://127.0.0.1:9000/replies" },
+                    webchat: { enabled: false },
+                    telegram: { enabled: true, botToken: "123:abc", botTokenEnv: "TG", apiBaseUrl: "http://127.0.0.1:1",
+                                pollTimeoutS: 0, allowFrom: ["42", "@alice"], requireMention: false },
+                  },
+                }
+                """;
+
+        FerryConfig config = ConfigLoader.parse(text, null).config();
+
+        assertThat(config.gateway().authToken().reveal()).isEqualTo("gw-token");
+        assertThat(config.gateway().isLoopbackBind()).isFalse();
+        assertThat(config.state().dir()).isEqualTo(Path.of("/var/lib/ferry"));
+        assertThat(config.agent().backend()).isEqualTo("command");
+        assertThat(config.agent().command()).isEqualTo(new CommandConfig(java.util.List.of("my-agent", "--flag"), 9000));
+        assertThat(config.agent().openai()).isEqualTo(
+                new OpenAiConfig("https://llm.example/v1", "m", "KEY", false, 5000, 64, 2.0));
+        assertThat(config.messages().inbound().maxWaitMsFor("telegram")).isEqualTo(7500);
+        assertThat(config.messages().queue().settingsFor("webchat"))
+                .isEqualTo(new QueueSettings(QueueMode.INTERRUPT, 0, 2, DropPolicy.OLD));
+        assertThat(config.channels().webhook().token().reveal()).isEqualTo("wh-token");
+        assertThat(config.channels().telegram().botToken().reveal()).isEqualTo("123:abc");
+        assertThat(config.channels().telegram().allowFrom()).containsExactly("42", "@alice");
+    }
+
+    @Test
+    void hashIsSha256OfFileBytes() throws Exception {
+        byte[] bytes = "{ gateway: { port: 1234 } } // ünïcode\n".getBytes(StandardCharsets.UTF_8);
+        Path file = Files.write(dir.resolve("ferry.json5"), bytes);
+
+        LoadedConfig loaded = ConfigLoader.load(file);
+
+        String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        assertThat(loaded.hash()).isEqualTo(expected).matches("[0-9a-f]{64}");
+        assertThat(loaded.fromFile()).isTrue();
+        assertThat(loaded.config().gateway().port()).isEqualTo(1234);
+        assertThat(ConfigLoader.parse(new String(bytes, StandardCharsets.UTF_8), file).hash()).isEqualTo(expected);
+    }
+
+    @Test
+    void syntaxErrorNamesFileLineAndColumn() throws IOException {
+        Path file = Files.writeString(dir.resolve("ferry.json5"), "{\n  gateway: { port: 1 \n  state: {}\n}\n");
+
+        assertThatThrownBy(() -> ConfigLoader.load(file))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).singleElement()
+                        .asString().startsWith(file + ": syntax error at line 3 column "));
+    }
+
+    @Test
+    void syntaxErrorNeverQuotesAnUnquotedSecret() {
+        assertThatThrownBy(() -> ConfigLoader.parse("{channels: {webhook: {token: hunter2secret}}}", null))
+                .isInstanceOfSatisfying(ConfigException.class, e -> {
+                    assertThat(e.errors()).singleElement().asString().startsWith("<config>: syntax error at line 1");
+                    assertThat(e.getMessage()).doesNotContain("hunter2secret");
+                });
+    }
+
+    @Test
+    void duplicateKeysAreSyntaxErrors() {
+        assertThatThrownBy(() -> ConfigLoader.parse("{gateway: {port: 1, port: 2}}", null))
+                .isInstanceOfSatisfying(ConfigException.class,
+                        e -> assertThat(e.getMessage()).contains("syntax error").contains("port"));
+    }
+
+    @Test
+    void nonObjectTopLevelIsRejected() {
+        assertThatThrownBy(() -> ConfigLoader.parse("[1, 2]", null))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors())
+                        .containsExactly("<config>: the top level must be an object, got a list"));
+    }
+
+    @Test
+    void unreadableFileNamesPathAndReason() {
+        assertThatThrownBy(() -> ConfigLoader.load(dir))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors())
+                        .containsExactly(dir + ": cannot read: is a directory"));
+    }
+
+    @Test
+    void invalidUtf8IsReportedAsUnreadable() throws IOException {
+        Path file = Files.write(dir.resolve("ferry.json5"), new byte[] {'{', (byte) 0xC3, '}'});
+
+        assertThatThrownBy(() -> ConfigLoader.load(file))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors())
+                        .containsExactly(file + ": cannot read: not valid UTF-8"));
+    }
+
+    @Test
+    void byteOrderMarkIsIgnored() throws Exception {
+        Path file = Files.write(dir.resolve("ferry.json5"),
+                "\uFEFF{gateway: {port: 9}}".getBytes(StandardCharsets.UTF_8));
+
+        assertThat(ConfigLoader.load(file).config().gateway().port()).isEqualTo(9);
+    }
+
+    @Test
+    void stateDirExpandsTildeAndAnchorsRelativePathsAtTheFile() throws Exception {
+        Path file = dir.resolve("conf").resolve("ferry.json5");
+        Path home = Path.of(System.getProperty("user.home"));
+
+        assertThat(ConfigLoader.parse("{state: {dir: '~/x/y'}}", file).config().state().dir())
+                .isEqualTo(home.resolve("x/y"));
+        assertThat(ConfigLoader.parse("{state: {dir: 'data'}}", file).config().state().dir())
+                .isEqualTo(dir.resolve("conf").resolve("data").toAbsolutePath());
+        assertThat(ConfigLoader.parse("{state: {dir: 'data'}}", null).config().state().dir())
+                .isEqualTo(Path.of("data"));
+    }
+
+    @Test
+    void resolvePathPrefersFlagThenEnvThenHome() {
+        Path home = Path.of(System.getProperty("user.home"));
+        Map<String, String> env = Map.of("FERRY_CONFIG", "/etc/ferry/env.json5");
+
+        assertThat(ConfigLoader.resolvePath("/tmp/flag.json5", env)).isEqualTo(Path.of("/tmp/flag.json5"));
+        assertThat(ConfigLoader.resolvePath(null, env)).isEqualTo(Path.of("/etc/ferry/env.json5"));
+        assertThat(ConfigLoader.resolvePath(null, Map.of("FERRY_CONFIG", "  "))).isEqualTo(home.resolve(".ferry/ferry.json5"));
+        assertThat(ConfigLoader.resolvePath(null, Map.of())).isEqualTo(home.resolve(".ferry/ferry.json5"));
+        assertThat(ConfigLoader.resolvePath("~/mine.json5", env)).isEqualTo(home.resolve("mine.json5"));
+    }
+}

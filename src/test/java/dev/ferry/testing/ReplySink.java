@@ -1,0 +1,68 @@
+package dev.ferry.testing;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+
+/**
+ * A real HTTP receiver for replies on an ephemeral loopback port. It records every request, and can be
+ * told to answer the first N with 503, as a platform having a bad moment would.
+ */
+public final class ReplySink implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One request as the sink saw it; {@code status} is what the sink answered. */
+    public record Received(String idempotencyKey, JsonNode body, int status) {}
+
+    private final HttpServer server;
+    private final AtomicInteger failuresLeft = new AtomicInteger();
+    private final List<Received> requests = new ArrayList<>();
+
+    public ReplySink() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/replies", exchange -> {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            int status = failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? 503 : 200;
+            synchronized (requests) {
+                requests.add(new Received(exchange.getRequestHeaders().getFirst("Idempotency-Key"),
+                        JSON.readTree(new String(body, StandardCharsets.UTF_8)), status));
+            }
+            exchange.sendResponseHeaders(status, -1);
+            exchange.close();
+        });
+        server.start();
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/replies";
+    }
+
+    public void failNext(int count) {
+        failuresLeft.set(count);
+    }
+
+    /** Every request so far, in arrival order, whatever the sink answered. */
+    public List<Received> requests() {
+        synchronized (requests) {
+            return List.copyOf(requests);
+        }
+    }
+
+    /** The requests the sink accepted with a 2xx: the replies that count as delivered. */
+    public List<Received> accepted() {
+        return requests().stream().filter(received -> received.status() / 100 == 2).toList();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
