@@ -3,6 +3,9 @@ package dev.ferry.delivery;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -81,36 +84,75 @@ public final class Outbox {
         }
     }
 
+    /**
+     * Sends the lane's head and keeps going while sends complete at once. A loop, not recursion: a long
+     * lane of replies that need no network (history-only, or a transport that answers synchronously)
+     * must not grow the stack.
+     */
     private void attempt(Reply reply, int failures) {
         Reply current = reply;
-        // A loop, not recursion: a long lane of history-only replies must not grow the stack.
+        int currentFailures = failures;
         while (current != null) {
             ReplyTransport transport = transports.get(current.channel());
-            if (transport != null) {
-                send(transport, current, failures);
+            if (transport == null) {
+                current = finish(current);
+                currentFailures = 0;
+                continue;
+            }
+            CompletableFuture<Void> sent = sendSafely(transport, current);
+            if (!sent.isDone()) {
+                Reply inFlight = current;
+                int priorFailures = currentFailures;
+                sent.whenComplete((ok, error) -> onSent(inFlight, priorFailures, error));
                 return;
             }
+            Throwable error = failureOf(sent);
+            if (error != null) {
+                scheduleRetry(current, currentFailures, error);
+                return;
+            }
+            delivered.increment();
             current = finish(current);
+            currentFailures = 0;
         }
     }
 
-    private void send(ReplyTransport transport, Reply reply, int failures) {
-        transport.send(reply).whenComplete((ok, error) -> {
-            if (error == null) {
-                delivered.increment();
-                Reply next = finish(reply);
-                if (next != null) {
-                    attempt(next, 0);
-                }
-                return;
-            }
-            failedAttempts.increment();
-            int attempts = failures + 1;
-            var delay = retryPolicy.delayAfter(attempts);
-            log.warn("reply delivery failed reply={} channel={} attempt={} retryInMs={} reason={}",
-                    reply.replyId(), reply.channel(), attempts, delay.toMillis(), rootMessage(error));
-            scheduler.schedule(delay, () -> attempt(reply, attempts));
-        });
+    private void onSent(Reply reply, int failures, Throwable error) {
+        if (error != null) {
+            scheduleRetry(reply, failures, error);
+            return;
+        }
+        delivered.increment();
+        Reply next = finish(reply);
+        if (next != null) {
+            attempt(next, 0);
+        }
+    }
+
+    private void scheduleRetry(Reply reply, int failures, Throwable error) {
+        failedAttempts.increment();
+        int attempts = failures + 1;
+        var delay = retryPolicy.delayAfter(attempts);
+        log.warn("reply delivery failed reply={} channel={} attempt={} retryInMs={} reason={}",
+                reply.replyId(), reply.channel(), attempts, delay.toMillis(), rootMessage(error));
+        scheduler.schedule(delay, () -> attempt(reply, attempts));
+    }
+
+    private static CompletableFuture<Void> sendSafely(ReplyTransport transport, Reply reply) {
+        try {
+            return transport.send(reply);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private static Throwable failureOf(CompletableFuture<Void> done) {
+        try {
+            done.join();
+            return null;
+        } catch (CompletionException | CancellationException e) {
+            return e;
+        }
     }
 
     /** Records the reply as delivered and returns the session's next reply, if any. */

@@ -9,8 +9,13 @@ public record RetryPolicy(Duration initial, Duration max) {
 
     /** The wait before attempt number {@code failures + 1}, after {@code failures} failed attempts. */
     public Duration delayAfter(int failures) {
-        int doublings = Math.min(Math.max(failures - 1, 0), 30);
-        long millis = initial.toMillis() << doublings;
-        return millis <= 0 || millis > max.toMillis() ? max : Duration.ofMillis(millis);
+        int doublings = Math.max(failures - 1, 0);
+        long initialMillis = initial.toMillis();
+        // Past this many doublings the shift would overflow; the cap applies long before in practice.
+        if (initialMillis <= 0 || doublings >= Long.numberOfLeadingZeros(initialMillis) - 1) {
+            return max;
+        }
+        long millis = initialMillis << doublings;
+        return millis > max.toMillis() ? max : Duration.ofMillis(millis);
     }
 }

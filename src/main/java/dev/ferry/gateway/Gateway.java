@@ -4,7 +4,10 @@ import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +27,11 @@ import dev.ferry.config.LoadedConfig;
 import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.Secret;
 import dev.ferry.config.WebhookConfig;
+import dev.ferry.debounce.BatchHandler;
+import dev.ferry.debounce.DebounceSettings;
+import dev.ferry.debounce.DebouncerRegistry;
+import dev.ferry.debounce.FlushReport;
+import dev.ferry.debounce.InboundDebouncer;
 import dev.ferry.delivery.Outbox;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.intake.Intake;
@@ -58,6 +66,8 @@ public final class Gateway implements AutoCloseable {
     private final AgentBackend backend;
     private final Outbox outbox;
     private final TurnScheduler turns;
+    private final DebouncerRegistry debouncerRegistry = new DebouncerRegistry();
+    private final Map<String, InboundDebouncer> debouncers = new ConcurrentHashMap<>();
     private final Intake intake;
     private final WebhookInbound webhook;
     private final HttpApi http;
@@ -75,7 +85,12 @@ public final class Gateway implements AutoCloseable {
         this.turns = new TurnScheduler(journal, backend, outbox, settings, scheduler, turnExecutor,
                 RetryPolicy.DEFAULT, metrics);
         var router = new SessionRouter(config.session().scope(), turns);
-        this.intake = new Intake(journal, message -> router.route(List.of(message)), metrics);
+        BatchHandler toSessions = batch -> router.route(batch.messages());
+        for (String channel : enabledChannels(config)) {
+            debouncers.put(channel, new InboundDebouncer(channel, DebounceSettings.forChannel(config.messages().inbound(), channel),
+                    toSessions, scheduler, RetryPolicy.DEFAULT, debouncerRegistry, metrics));
+        }
+        this.intake = new Intake(journal, this::debounce, metrics);
         this.webhook = createWebhook(config.channels().webhook(), config.gateway().authToken());
         this.http = new HttpApi(config.gateway(), rpcMethods(), () -> webhook, metrics, this::health);
         replay(router);
@@ -106,6 +121,27 @@ public final class Gateway implements AutoCloseable {
 
     public GatewayState state() {
         return state;
+    }
+
+    private static List<String> enabledChannels(FerryConfig config) {
+        List<String> channels = new ArrayList<>();
+        if (config.channels().webhook().enabled()) {
+            channels.add("webhook");
+        }
+        return channels;
+    }
+
+    private void debounce(InboundMessage message) {
+        InboundDebouncer debouncer = debouncers.get(message.channel());
+        if (debouncer == null) {
+            throw new IllegalStateException("no debouncer for channel " + message.channel());
+        }
+        debouncer.submit(message);
+    }
+
+    /** Flushes every inbound debouncer; the first step of a reload or a stop (SPEC 3.3). */
+    public FlushReport flushAllInboundDebouncers(Duration timeout) throws InterruptedException {
+        return debouncerRegistry.flushAllInboundDebouncers(timeout);
     }
 
     private AgentBackend createBackend(FerryConfig config) {
@@ -167,7 +203,7 @@ public final class Gateway implements AutoCloseable {
                 .put("uptimeMs", ManagementFactory.getRuntimeMXBean().getUptime())
                 .put("agent", backend.name())
                 .put("sessions", journal.sessions().size())
-                .put("bufferedDebounceKeys", 0)
+                .put("bufferedDebounceKeys", debouncerRegistry.bufferedKeys())
                 .put("runningTurns", turns.runningTurns());
         ArrayNode queues = status.putArray("queues");
         turns.snapshot().forEach(queue -> queues.addObject()
@@ -227,6 +263,7 @@ public final class Gateway implements AutoCloseable {
     public void close() {
         state = GatewayState.STOPPING;
         closeQuietly(http);
+        debouncers.values().forEach(Gateway::closeQuietly);
         turnExecutor.shutdown();
         try {
             turnExecutor.awaitTermination(2, TimeUnit.SECONDS);

@@ -159,9 +159,12 @@ public final class InMemoryJournal implements Journal {
         try {
             return transcripts.entrySet().stream()
                     .filter(entry -> !entry.getValue().isEmpty())
+                    // Turn ids increase with every turn, so the newest last turn is the most recent activity,
+                    // even for sessions completed within the same millisecond.
+                    .sorted(Comparator.comparingLong((Map.Entry<String, Deque<Exchange>> entry) ->
+                            entry.getValue().peekLast().turnId()).reversed())
                     .map(entry -> new SessionInfo(entry.getKey(), turnCounts.getOrDefault(entry.getKey(), 0L),
                             entry.getValue().peekLast().completedAtEpochMs()))
-                    .sorted(Comparator.comparingLong(SessionInfo::lastActiveEpochMs).reversed())
                     .collect(Collectors.toList());
         } finally {
             lock.unlock();

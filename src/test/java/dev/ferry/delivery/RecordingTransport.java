@@ -1,0 +1,51 @@
+package dev.ferry.delivery;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import dev.ferry.journal.Reply;
+
+/**
+ * A transport whose sends the test settles: each {@code send} is recorded with an open future, which
+ * the test completes ({@link #accept}) or fails ({@link #reject}). Thread-safe; guarded by {@code this}.
+ */
+final class RecordingTransport implements ReplyTransport {
+
+    record Attempt(Reply reply, CompletableFuture<Void> result) {}
+
+    private final List<Attempt> attempts = new ArrayList<>();
+
+    @Override
+    public synchronized CompletableFuture<Void> send(Reply reply) {
+        var attempt = new Attempt(reply, new CompletableFuture<>());
+        attempts.add(attempt);
+        return attempt.result();
+    }
+
+    /** The reply ids in the order they were sent, one entry per attempt. */
+    synchronized List<String> sentIds() {
+        return attempts.stream().map(attempt -> attempt.reply().replyId()).toList();
+    }
+
+    synchronized Attempt last() {
+        return attempts.get(attempts.size() - 1);
+    }
+
+    void accept() {
+        last().result().complete(null);
+    }
+
+    void reject(String reason) {
+        last().result().completeExceptionally(new RuntimeException(reason));
+    }
+
+    synchronized Attempt attemptFor(String replyId) {
+        for (int i = attempts.size() - 1; i >= 0; i--) {
+            if (attempts.get(i).reply().replyId().equals(replyId)) {
+                return attempts.get(i);
+            }
+        }
+        throw new AssertionError("never sent: " + replyId);
+    }
+}

@@ -1,0 +1,88 @@
+package dev.ferry.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.ferry.config.ConfigLoader;
+import dev.ferry.testing.GatewayClient;
+import dev.ferry.testing.ReplySink;
+
+/** The debouncer between intake and sessions, end to end over real HTTP. */
+class DebounceIT {
+
+    @TempDir
+    Path state;
+
+    private ReplySink sink;
+    private Gateway gateway;
+    private GatewayClient client;
+
+    @BeforeEach
+    void start() throws Exception {
+        sink = new ReplySink();
+        String config = "{ gateway: { port: 0 }, state: { dir: '" + state + "' },"
+                + " messages: { inbound: { debounceMs: 300 } },"
+                + " channels: { webhook: { replyUrl: '" + sink.url() + "' } } }";
+        gateway = Gateway.start(ConfigLoader.parse(config, null));
+        client = new GatewayClient(gateway.url(), null);
+    }
+
+    @AfterEach
+    void stop() {
+        gateway.close();
+        sink.close();
+    }
+
+    @Test
+    void threeQuickMessagesFromOneSenderGiveOneReplyWithTheTextsInOrder() {
+        client.webhookMessage("q-1", "burst", "ann", "first");
+        client.webhookMessage("q-2", "burst", "ann", "second");
+        client.webhookMessage("q-3", "burst", "ann", "third");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> sink.accepted().size() == 1);
+        var reply = sink.accepted().get(0).body();
+        assertThat(reply.get("text").asText()).isEqualTo("echo: first\nsecond\nthird");
+        assertThat(reply.get("inReplyTo")).extracting(node -> node.asText()).containsExactly("q-1", "q-2", "q-3");
+        // Quiet for longer than the window: a second reply would have arrived by now.
+        await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(2)).until(() -> sink.accepted().size() == 1);
+    }
+
+    @Test
+    void twoSendersInOneConversationGiveTwoReplies() {
+        client.webhookMessage("s-1", "shared", "ann", "from ann");
+        client.webhookMessage("s-2", "shared", "bob", "from bob");
+        client.webhookMessage("s-3", "shared", "ann", "ann again");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> sink.accepted().size() == 2);
+        assertThat(sink.accepted()).extracting(r -> r.body().get("to").asText() + ": " + r.body().get("text").asText())
+                .containsExactlyInAnyOrder("ann: echo: from ann\nann again", "bob: echo: from bob");
+    }
+
+    @Test
+    void flushAllInboundDebouncersDeliversWhatALongWindowStillHolds() throws Exception {
+        String config = "{ gateway: { port: 0 }, state: { dir: '" + state + "' },"
+                + " messages: { inbound: { debounceMs: 600000 } },"
+                + " channels: { webhook: { replyUrl: '" + sink.url() + "' } } }";
+        try (Gateway slow = Gateway.start(ConfigLoader.parse(config, null))) {
+            var slowClient = new GatewayClient(slow.url(), null);
+            slowClient.webhookMessage("w-1", "held", "cat", "held for ten minutes");
+            slowClient.webhookMessage("w-2", "held", "dan", "me too");
+            assertThat(slowClient.rpc("status").body().at("/payload/bufferedDebounceKeys").asInt()).isEqualTo(2);
+
+            var report = slow.flushAllInboundDebouncers(Duration.ofSeconds(5));
+
+            assertThat(report.flushed()).isEqualTo(2);
+            assertThat(report.drained()).isTrue();
+            assertThat(slowClient.rpc("status").body().at("/payload/bufferedDebounceKeys").asInt()).isZero();
+            await().atMost(Duration.ofSeconds(10)).until(() -> sink.accepted().size() == 2);
+        }
+    }
+}

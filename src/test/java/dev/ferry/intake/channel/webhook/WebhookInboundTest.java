@@ -1,0 +1,252 @@
+package dev.ferry.intake.channel.webhook;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.ferry.config.Secret;
+import dev.ferry.intake.Intake;
+import dev.ferry.intake.IntakeResponse;
+import dev.ferry.journal.InMemoryJournal;
+import dev.ferry.journal.InboundMessage;
+import dev.ferry.journal.JournalStats;
+import dev.ferry.journal.Media;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+class WebhookInboundTest {
+
+    private static final String AUTH = "Bearer hook-token";
+
+    private final InMemoryJournal journal = new InMemoryJournal();
+    private final List<InboundMessage> handedOn = Collections.synchronizedList(new ArrayList<>());
+    private final WebhookInbound webhook = new WebhookInbound(
+            new Intake(journal, handedOn::add, new SimpleMeterRegistry()), Secret.of("hook-token"));
+
+    @Test
+    void acceptsAWellFormedMessageWith202AndSeq() {
+        IntakeResponse response = post(AUTH, """
+                {"messageId": "m1", "conversation": "c1", "sender": "alice", "text": "hello", "threadId": "t7",
+                 "extra": "ignored"}""");
+
+        assertThat(response.status()).isEqualTo(202);
+        assertThat(response.body()).hasToString("{\"accepted\":true,\"duplicate\":false,\"seq\":1}");
+        InboundMessage message = journal.pendingMessages().get(0);
+        assertThat(message).isEqualTo(new InboundMessage(1, "webhook", "default", "c1", "alice", "m1", "hello", "t7",
+                null, List.of(), message.receivedAtEpochMs()));
+        assertThat(handedOn).containsExactly(message);
+    }
+
+    @Test
+    void secondMessageGetsTheNextSeq() {
+        post(AUTH, body("m1", "c1", "alice", "one"));
+
+        IntakeResponse response = post(AUTH, body("m2", "c1", "alice", "two"));
+
+        assertThat(response.status()).isEqualTo(202);
+        assertThat(response.body().get("seq").asLong()).isEqualTo(2);
+    }
+
+    @Test
+    void repeatedMessageIdAnswers200Duplicate() {
+        post(AUTH, body("m1", "c1", "alice", "hello"));
+
+        IntakeResponse response = post(AUTH, body("m1", "c1", "alice", "hello"));
+
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(response.body()).hasToString("{\"accepted\":true,\"duplicate\":true}");
+        assertThat(journal.pendingMessages()).hasSize(1);
+        assertThat(handedOn).hasSize(1);
+    }
+
+    @Test
+    void sameMessageIdInAnotherConversationIsAccepted() {
+        post(AUTH, body("m1", "c1", "alice", "hello"));
+
+        IntakeResponse response = post(AUTH, body("m1", "c2", "alice", "hello"));
+
+        assertThat(response.status()).isEqualTo(202);
+    }
+
+    @Test
+    void missingFieldsAreListedWith400() {
+        IntakeResponse response = post(AUTH, "{\"text\": \"hello\"}");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.body().get("accepted").asBoolean()).isFalse();
+        assertThat(response.body().at("/error/code").asText()).isEqualTo("INVALID_REQUEST");
+        assertThat(details(response)).containsExactly("messageId: required", "conversation: required",
+                "sender: required");
+        assertThat(response.body().at("/error/message").asText())
+                .isEqualTo("messageId: required; conversation: required; sender: required");
+    }
+
+    @Test
+    void wrongTypesAreRejected() {
+        IntakeResponse response = post(AUTH, """
+                {"messageId": true, "conversation": {"id": 1}, "sender": ["alice"], "text": 5, "threadId": 1.5,
+                 "media": "http://x/a.png"}""");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(details(response)).containsExactly(
+                "messageId: must be a string or an integer, got a boolean",
+                "conversation: must be a string or an integer, got an object",
+                "sender: must be a string or an integer, got a list",
+                "threadId: must be a string or an integer, got a number",
+                "text: must be a string, got a number",
+                "media: must be a list, got a string");
+    }
+
+    @Test
+    void malformedMediaItemsAreNamedByIndex() {
+        IntakeResponse response = post(AUTH, """
+                {"messageId": "m1", "conversation": "c1", "sender": "alice",
+                 "media": [{"url": "http://x/a.png"}, "b.png", {"mimeType": "image/png"}, {"url": "u", "mimeType": 3}]}""");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(details(response)).containsExactly(
+                "media[1]: must be an object with url and mimeType, got a string",
+                "media[2].url: required string",
+                "media[3].mimeType: must be a string, got a number");
+    }
+
+    @Test
+    void mediaWithoutTextIsAccepted() {
+        IntakeResponse response = post(AUTH, """
+                {"messageId": "m1", "conversation": "c1", "sender": "alice",
+                 "media": [{"url": "http://x/a.png", "mimeType": "image/png"}, {"url": "http://x/b"}]}""");
+
+        assertThat(response.status()).isEqualTo(202);
+        InboundMessage message = journal.pendingMessages().get(0);
+        assertThat(message.text()).isEmpty();
+        assertThat(message.media()).containsExactly(new Media("http://x/a.png", "image/png"),
+                new Media("http://x/b", null));
+    }
+
+    @Test
+    void emptyTextWithoutMediaIsRejected() {
+        IntakeResponse response = post(AUTH, body("m1", "c1", "alice", ""));
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(details(response)).containsExactly("text: must not be empty unless media is given");
+    }
+
+    @Test
+    void blankAndOverlongIdsAreRejected() {
+        IntakeResponse response = post(AUTH, body("  ", "c".repeat(257), "alice", "hi"));
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(details(response)).containsExactly("messageId: must not be blank",
+                "conversation: must be at most 256 characters, got 257");
+    }
+
+    @Test
+    void malformedJsonIs400() {
+        IntakeResponse response = post(AUTH, "{\"messageId\": \"m1\",");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.body().at("/error/code").asText()).isEqualTo("INVALID_JSON");
+        assertThat(response.body().at("/error/message").asText()).startsWith("body: not valid JSON");
+    }
+
+    @Test
+    void bodyThatIsNotAnObjectIs400() {
+        for (String body : List.of("[]", "\"text\"", "42", "")) {
+            IntakeResponse response = post(AUTH, body);
+
+            assertThat(response.status()).as("body <%s>", body).isEqualTo(400);
+            assertThat(response.body().get("accepted").asBoolean()).isFalse();
+        }
+        assertThat(details(post(AUTH, "[]"))).containsExactly("body: must be a JSON object");
+    }
+
+    @Test
+    void missingTokenIs401() {
+        IntakeResponse response = post(null, body("m1", "c1", "alice", "hi"));
+
+        assertThat(response.status()).isEqualTo(401);
+        assertThat(response.body().at("/error/code").asText()).isEqualTo("UNAUTHORIZED");
+        assertThat(response.body().at("/error/message").asText()).isEqualTo("missing bearer token");
+    }
+
+    @Test
+    void wrongTokenIs401() {
+        IntakeResponse wrong = post("Bearer hook-tokem", body("m1", "c1", "alice", "hi"));
+        IntakeResponse otherScheme = post("Basic hook-token", body("m1", "c1", "alice", "hi"));
+
+        assertThat(wrong.status()).isEqualTo(401);
+        assertThat(wrong.body().at("/error/message").asText()).isEqualTo("invalid bearer token");
+        assertThat(otherScheme.status()).isEqualTo(401);
+        assertThat(wrong.body().toString()).doesNotContain("hook-token");
+    }
+
+    @Test
+    void unauthorisedRequestIsRefusedBeforeItsBodyIsRead() {
+        IntakeResponse response = post("Bearer nope", "{not json");
+
+        assertThat(response.status()).isEqualTo(401);
+    }
+
+    @Test
+    void refusedRequestsLeaveTheJournalUntouched() {
+        post(null, body("m1", "c1", "alice", "hi"));
+        post("Bearer wrong", body("m2", "c1", "alice", "hi"));
+        post(AUTH, "{broken");
+        post(AUTH, "{\"messageId\": \"m3\"}");
+        post(AUTH, body("m4", "c1", "alice", ""));
+
+        assertThat(journal.stats()).isEqualTo(new JournalStats(0, 0, 0, 0, 0));
+        assertThat(handedOn).isEmpty();
+        // None of the refused ids was remembered: each is accepted once it arrives well-formed.
+        assertThat(post(AUTH, body("m1", "c1", "alice", "hi")).status()).isEqualTo(202);
+        assertThat(post(AUTH, body("m3", "c1", "alice", "hi")).status()).isEqualTo(202);
+    }
+
+    @Test
+    void numericIdsAreAccepted() {
+        IntakeResponse response = post(AUTH,
+                "{\"messageId\": 42, \"conversation\": -1001234567890, \"sender\": 7, \"text\": \"hi\"}");
+
+        assertThat(response.status()).isEqualTo(202);
+        InboundMessage message = journal.pendingMessages().get(0);
+        assertThat(message.messageId()).isEqualTo("42");
+        assertThat(message.conversation()).isEqualTo("-1001234567890");
+        assertThat(message.sender()).isEqualTo("7");
+        // The same id sent as text is the same message.
+        assertThat(post(AUTH, body("42", "-1001234567890", "7", "hi")).status()).isEqualTo(200);
+    }
+
+    @Test
+    void withoutAConfiguredTokenAnySenderIsAccepted() {
+        WebhookInbound open = new WebhookInbound(new Intake(journal, handedOn::add, new SimpleMeterRegistry()),
+                Secret.NONE);
+
+        IntakeResponse response = open.handle(null, body("m1", "c1", "alice", "hi").getBytes(StandardCharsets.UTF_8))
+                .join();
+
+        assertThat(response.status()).isEqualTo(202);
+    }
+
+    private IntakeResponse post(String authorization, String body) {
+        return webhook.handle(authorization, body.getBytes(StandardCharsets.UTF_8)).join();
+    }
+
+    private static String body(String messageId, String conversation, String sender, String text) {
+        return "{\"messageId\": \"" + messageId + "\", \"conversation\": \"" + conversation + "\", \"sender\": \""
+                + sender + "\", \"text\": \"" + text + "\"}";
+    }
+
+    private static List<String> details(IntakeResponse response) {
+        List<String> details = new ArrayList<>();
+        for (JsonNode detail : response.body().at("/error/details")) {
+            details.add(detail.asText());
+        }
+        return details;
+    }
+}
