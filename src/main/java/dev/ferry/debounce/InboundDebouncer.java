@@ -3,6 +3,7 @@ package dev.ferry.debounce;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,6 +37,7 @@ public final class InboundDebouncer implements AutoCloseable {
     private final DebouncerRegistry registry;
     private final MeterRegistry metrics;
     private final Gauge bufferedGauge;
+    private final Map<FlushReason, Counter> flushes = new EnumMap<>(FlushReason.class);
     private volatile DebounceSettings settings;
 
     private final Object lock = new Object();
@@ -82,6 +84,10 @@ public final class InboundDebouncer implements AutoCloseable {
         this.metrics = metrics;
         this.bufferedGauge = Gauge.builder("ferry.debounce.buffered.keys", this, InboundDebouncer::bufferedKeys)
                 .tag("channel", name).register(metrics);
+        for (FlushReason reason : FlushReason.values()) {
+            flushes.put(reason, Counter.builder("ferry.debounce.flushes").tag("channel", name)
+                    .tag("reason", reason.tag()).register(metrics));
+        }
         registry.register(this);
     }
 
@@ -162,6 +168,7 @@ public final class InboundDebouncer implements AutoCloseable {
         flushAll();
         registry.deregister(this);
         metrics.remove(bufferedGauge);
+        flushes.values().forEach(metrics::remove);
     }
 
     private static boolean bypasses(InboundMessage message) {
@@ -206,8 +213,7 @@ public final class InboundDebouncer implements AutoCloseable {
     private void enqueue(String key, List<InboundMessage> messages, FlushReason reason, List<Lane> toStart) {
         Lane lane = lanes.computeIfAbsent(key, Lane::new);
         lane.batches.addLast(new InboundBatch(key, messages, reason));
-        Counter.builder("ferry.debounce.flushes").tag("channel", name).tag("reason", reason.tag())
-                .register(metrics).increment();
+        flushes.get(reason).increment();
         if (!lane.handingOn) {
             lane.handingOn = true;
             toStart.add(lane);

@@ -1,6 +1,8 @@
 package dev.ferry.intake;
 
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +24,7 @@ public final class Intake {
     private final Journal journal;
     private final MessageSink next;
     private final MeterRegistry metrics;
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
     public Intake(Journal journal, MessageSink next, MeterRegistry metrics) {
         this.journal = journal;
@@ -51,7 +54,9 @@ public final class Intake {
         }
     }
 
+    /** Meters are looked up once per channel: a registry lookup on every message would be hot-path work. */
     private Counter counter(String name, String channel) {
-        return Counter.builder(name).tag("channel", channel).register(metrics);
+        return counters.computeIfAbsent(name + '|' + channel,
+                key -> Counter.builder(name).tag("channel", channel).register(metrics));
     }
 }
