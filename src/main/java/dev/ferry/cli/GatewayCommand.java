@@ -3,15 +3,24 @@ package dev.ferry.cli;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 import dev.ferry.config.ConfigException;
 import dev.ferry.gateway.Gateway;
+import dev.ferry.gateway.Signals;
 
-/** {@code ferry gateway}: runs until the process is told to stop. */
+/**
+ * {@code ferry gateway}: runs until told to stop. SIGUSR1 reloads the configuration; SIGTERM and SIGINT
+ * stop gracefully and exit 0 (the handler must call {@code System.exit} itself, since replacing the
+ * JVM's handler removes its exit).
+ */
 @Command(name = "gateway", mixinStandardHelpOptions = true, description = "Run the gateway.")
 final class GatewayCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(GatewayCommand.class);
 
     private static volatile boolean serving;
 
@@ -36,12 +45,17 @@ final class GatewayCommand implements Callable<Integer> {
             return 1;
         }
         serving = true;
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            gateway.close();
-            stopped.countDown();
-        }, "ferry-shutdown"));
-        stopped.await();
+        Signals.handle("USR1", () -> gateway.reload("SIGUSR1"));
+        Runnable stop = () -> new Thread(() -> {
+            gateway.stopGracefully();
+            System.exit(0);
+        }, "ferry-stop").start();
+        Signals.handle("TERM", stop);
+        Signals.handle("INT", stop);
+        // Any other way out (System.exit elsewhere, SIGHUP) still releases the port and the journal.
+        Runtime.getRuntime().addShutdownHook(new Thread(gateway::close, "ferry-shutdown"));
+        log.debug("signal handlers installed");
+        new CountDownLatch(1).await();
         return 0;
     }
 }

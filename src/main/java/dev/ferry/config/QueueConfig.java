@@ -16,13 +16,6 @@ public record QueueConfig(QueueMode mode, long debounceMs, int cap, DropPolicy d
     /** The settings of {@code channel}: each field its override sets wins over the queue-level one. */
     public QueueSettings settingsFor(String channel) {
         QueueOverride own = channel == null ? null : byChannel.get(channel);
-        if (own == null) {
-            return new QueueSettings(mode, debounceMs, cap, drop);
-        }
-        return new QueueSettings(
-                own.mode() != null ? own.mode() : mode,
-                own.debounceMs() != null ? own.debounceMs() : debounceMs,
-                own.cap() != null ? own.cap() : cap,
-                own.drop() != null ? own.drop() : drop);
+        return new QueueSettings(mode, debounceMs, cap, drop).overriddenBy(own);
     }
 }

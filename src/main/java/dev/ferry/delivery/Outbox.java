@@ -1,5 +1,6 @@
 package dev.ferry.delivery;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -7,6 +8,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.slf4j.Logger;
@@ -33,6 +35,8 @@ public final class Outbox {
     private final RetryPolicy retryPolicy;
     private final Map<String, ReplyTransport> transports = new ConcurrentHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled when a lane empties, for {@link #awaitEmpty}. */
+    private final Condition emptied = lock.newCondition();
     /** Per session key, the replies not yet delivered; the head is the one being sent. Guarded by lock. */
     private final Map<String, ArrayDeque<Reply>> lanes = new HashMap<>();
     private final Counter delivered;
@@ -89,6 +93,21 @@ public final class Outbox {
      * lane of replies that need no network (history-only, or a transport that answers synchronously)
      * must not grow the stack.
      */
+    /** Waits on a signal until every queued reply is delivered, or the timeout; true when none is left. */
+    public boolean awaitEmpty(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        try {
+            long left;
+            while (!lanes.isEmpty() && (left = deadline - System.nanoTime()) > 0) {
+                emptied.awaitNanos(left);
+            }
+            return lanes.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void attempt(Reply reply, int failures) {
         Reply current = reply;
         int currentFailures = failures;
@@ -170,6 +189,7 @@ public final class Outbox {
             Reply next = lane.peekFirst();
             if (next == null) {
                 lanes.remove(reply.sessionKey());
+                emptied.signalAll();
             }
             return next;
         } finally {

@@ -1,16 +1,21 @@
 package dev.ferry.gateway;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
@@ -22,9 +27,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.ferry.agent.AgentBackend;
 import dev.ferry.agent.EchoBackend;
+import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.LoadedConfig;
-import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.Secret;
 import dev.ferry.config.WebhookConfig;
 import dev.ferry.debounce.BatchHandler;
@@ -42,58 +47,66 @@ import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
 import dev.ferry.journal.JournalStats;
 import dev.ferry.journal.Reply;
+import dev.ferry.queue.DrainReport;
 import dev.ferry.queue.TurnScheduler;
 import dev.ferry.queue.TurnSettings;
+import dev.ferry.session.ChatCommandHandler;
 import dev.ferry.session.SessionRouter;
 import dev.ferry.time.SystemScheduler;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
- * One running Ferry: every stage built from one configuration and wired in pipeline order, plus the
- * HTTP listener. Start-up replays what the journal holds unfinished before the listener opens, so
- * replayed messages keep their place ahead of new ones. Thread-safe.
+ * One running Ferry: every stage built from one configuration and wired in pipeline order, the HTTP
+ * listener, and the run loop that reloads and stops it (SPEC 3.3). Start-up replays what the journal
+ * holds unfinished before the listener opens, so replayed messages keep their place ahead of new ones.
+ * A reload rebuilds only what its configuration changed; the listener stays bound unless its address
+ * changed. Thread-safe: the parts a reload replaces are volatile and only the reload thread writes them.
  */
 public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+    private static final String WEBHOOK = "webhook";
 
-    private final LoadedConfig loaded;
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final SystemScheduler scheduler = new SystemScheduler("ferry-timer");
     private final ExecutorService turnExecutor = Executors.newCachedThreadPool(daemonThreads("ferry-turn-"));
-    private HttpClient httpClient;
     private final Journal journal;
-    private final AgentBackend backend;
     private final Outbox outbox;
     private final TurnScheduler turns;
+    private final SessionRouter router;
+    private final BatchHandler toSessions;
     private final DebouncerRegistry debouncerRegistry = new DebouncerRegistry();
     private final Map<String, InboundDebouncer> debouncers = new ConcurrentHashMap<>();
     private final Intake intake;
-    private final WebhookInbound webhook;
-    private final HttpApi http;
-    private final long generation = 1;
+    private final RunLoop runLoop;
+    private final ConfigRpc configRpc;
+    private final Path pidFile;
+
+    private volatile LoadedConfig loaded;
+    private volatile AgentBackend backend;
+    private volatile WebhookInbound webhook;
+    private volatile HttpApi http;
     private volatile GatewayState state = GatewayState.STARTING;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private HttpClient httpClient;
 
     private Gateway(LoadedConfig loaded) {
         this.loaded = loaded;
         FerryConfig config = loaded.config();
+        this.pidFile = config.state().dir().resolve("ferry.pid");
         this.journal = new InMemoryJournal();
         this.backend = createBackend(config);
         this.outbox = new Outbox(journal, scheduler, RetryPolicy.DEFAULT, metrics);
-        var settings = new TurnSettings(config.agent().maxConcurrent(), config.agent().systemPrompt(),
-                config.agent().historyTurns());
-        this.turns = new TurnScheduler(journal, backend, outbox, settings, scheduler, turnExecutor,
-                RetryPolicy.DEFAULT, metrics);
-        var router = new SessionRouter(config.session().scope(), turns);
-        BatchHandler toSessions = batch -> router.route(batch.messages());
-        for (String channel : enabledChannels(config)) {
-            debouncers.put(channel, new InboundDebouncer(channel, DebounceSettings.forChannel(config.messages().inbound(), channel),
-                    toSessions, scheduler, RetryPolicy.DEFAULT, debouncerRegistry, metrics));
-        }
+        this.turns = new TurnScheduler(journal, backend, outbox, turnSettings(config), config.messages().queue(),
+                scheduler, turnExecutor, RetryPolicy.DEFAULT, metrics);
+        this.router = new SessionRouter(config.session().scope(), turns, new ChatCommandHandler(journal, turns, outbox));
+        this.toSessions = batch -> router.route(batch.messages());
         this.intake = new Intake(journal, this::debounce, metrics);
-        this.webhook = createWebhook(config.channels().webhook(), config.gateway().authToken());
-        this.http = new HttpApi(config.gateway(), rpcMethods(), () -> webhook, metrics, this::health);
-        replay(router);
+        applyChannels(null, config);
+        this.runLoop = new RunLoop(new Steps(), this::reloadSource, config.gateway(), metrics);
+        this.configRpc = new ConfigRpc(() -> this.loaded, runLoop);
+        this.http = new HttpApi(config.gateway(), this::gatewayToken, rpcMethods(), () -> webhook, metrics, this::health);
+        replay();
     }
 
     /** Builds the gateway, replays the journal and opens the listener; the returned gateway is serving. */
@@ -101,13 +114,14 @@ public final class Gateway implements AutoCloseable {
         var gateway = new Gateway(loaded);
         try {
             gateway.http.start();
+            gateway.writePidFile();
         } catch (RuntimeException e) {
             gateway.close();
             throw e;
         }
         gateway.state = GatewayState.RUNNING;
         log.info("Ferry ready url={} config={} gen={} agent={} startupMs={}", gateway.url(), describe(loaded),
-                gateway.generation, gateway.backend.name(), ManagementFactory.getRuntimeMXBean().getUptime());
+                gateway.generation(), gateway.backend.name(), ManagementFactory.getRuntimeMXBean().getUptime());
         return gateway;
     }
 
@@ -123,25 +137,25 @@ public final class Gateway implements AutoCloseable {
         return state;
     }
 
-    private static List<String> enabledChannels(FerryConfig config) {
-        List<String> channels = new ArrayList<>();
-        if (config.channels().webhook().enabled()) {
-            channels.add("webhook");
-        }
-        return channels;
+    public long generation() {
+        return runLoop.generation();
     }
 
-    private void debounce(InboundMessage message) {
-        InboundDebouncer debouncer = debouncers.get(message.channel());
-        if (debouncer == null) {
-            throw new IllegalStateException("no debouncer for channel " + message.channel());
-        }
-        debouncer.submit(message);
+    /** Reloads the configuration (SPEC 3.3); requests made while one runs coalesce into one more. */
+    public CompletableFuture<ReloadOutcome> reload(String trigger) {
+        return runLoop.requestReload(trigger);
     }
 
     /** Flushes every inbound debouncer; the first step of a reload or a stop (SPEC 3.3). */
     public FlushReport flushAllInboundDebouncers(Duration timeout) throws InterruptedException {
         return debouncerRegistry.flushAllInboundDebouncers(timeout);
+    }
+
+    // ---- building from configuration ----------------------------------------------------------------------
+
+    private static TurnSettings turnSettings(FerryConfig config) {
+        return new TurnSettings(config.agent().maxConcurrent(), config.agent().systemPrompt(),
+                config.agent().historyTurns());
     }
 
     private AgentBackend createBackend(FerryConfig config) {
@@ -152,27 +166,56 @@ public final class Gateway implements AutoCloseable {
         return new EchoBackend(scheduler, Duration.ofMillis(config.agent().echo().delayMs()));
     }
 
-    private WebhookInbound createWebhook(WebhookConfig config, Secret gatewayToken) {
-        if (!config.enabled()) {
-            return null;
+    private Secret gatewayToken() {
+        return loaded.config().gateway().authToken();
+    }
+
+    /** Creates, replaces or closes the webhook channel and its debouncer as {@code next} says. */
+    private void applyChannels(FerryConfig previous, FerryConfig next) {
+        WebhookConfig was = previous == null ? null : previous.channels().webhook();
+        WebhookConfig now = next.channels().webhook();
+        Secret tokenNow = next.gateway().authToken();
+        boolean tokenChanged = previous == null || !previous.gateway().authToken().equals(tokenNow);
+        if (now.equals(was) && !tokenChanged) {
+            return;
         }
-        if (config.replyUrl() != null) {
-            outbox.useTransport("webhook", new WebhookReplyTransport(httpClient(), URI.create(config.replyUrl())));
+        if (!now.enabled()) {
+            webhook = null;
+            outbox.useTransport(WEBHOOK, null);
+            InboundDebouncer closing = debouncers.remove(WEBHOOK);
+            if (closing != null) {
+                closing.close();
+            }
+            return;
         }
+        outbox.useTransport(WEBHOOK, now.replyUrl() == null ? null
+                : new WebhookReplyTransport(httpClient(), URI.create(now.replyUrl())));
+        debouncers.computeIfAbsent(WEBHOOK, channel -> new InboundDebouncer(channel,
+                DebounceSettings.forChannel(next.messages().inbound(), channel), toSessions, scheduler,
+                RetryPolicy.DEFAULT, debouncerRegistry, metrics));
         // Without a channel token the gateway token guards the webhook too; without either the bind is loopback.
-        Secret token = config.token().isPresent() ? config.token() : gatewayToken;
-        return new WebhookInbound(intake, token);
+        webhook = new WebhookInbound(intake, now.token().isPresent() ? now.token() : tokenNow);
     }
 
     /** Built on first use: an HTTP client sets up TLS, which costs start-up time a loopback-only gateway never needs. */
-    private HttpClient httpClient() {
+    private synchronized HttpClient httpClient() {
         if (httpClient == null) {
             httpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         }
         return httpClient;
     }
 
-    private void replay(SessionRouter router) {
+    private void debounce(InboundMessage message) {
+        InboundDebouncer debouncer = debouncers.get(message.channel());
+        if (debouncer == null) {
+            // The channel was closed by a reload after this message was journaled: it still goes on, alone.
+            router.route(List.of(message));
+            return;
+        }
+        debouncer.submit(message);
+    }
+
+    private void replay() {
         List<Reply> undelivered = journal.undeliveredReplies();
         List<InboundMessage> pending = journal.pendingMessages();
         undelivered.forEach(outbox::enqueue);
@@ -182,23 +225,120 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
+    /** What a reload reads: the file the gateway started from, or the same inline configuration again. */
+    private LoadedConfig reloadSource() throws Exception {
+        LoadedConfig current = loaded;
+        return current.path() == null ? current : ConfigLoader.load(current.path());
+    }
+
+    /** The reload steps, kept off the gateway's public surface. */
+    private final class Steps implements ReloadTarget {
+
+        @Override
+        public FlushReport flushAllInboundDebouncers(Duration timeout) throws InterruptedException {
+            return debouncerRegistry.flushAllInboundDebouncers(timeout);
+        }
+
+        @Override
+        public boolean hasQueuedFollowups() {
+            return turns.hasQueuedFollowups();
+        }
+
+        @Override
+        public DrainReport waitForFollowupQueueDrain(Duration timeout) throws InterruptedException {
+            return turns.waitForFollowupQueueDrain(timeout);
+        }
+
+        @Override
+        public void markDraining() {
+            if (state == GatewayState.RUNNING) {
+                state = GatewayState.DRAINING;
+            }
+            turns.pause();
+        }
+
+        @Override
+        public boolean awaitRunningTurns(Duration timeout) throws InterruptedException {
+            return turns.awaitNoRunningTurns(timeout);
+        }
+
+        @Override
+        public int abortRunningTurns() {
+            return turns.parkRunningTurns();
+        }
+
+        @Override
+        public void apply(LoadedConfig next) {
+            applyConfig(next);
+        }
+
+        @Override
+        public void clearDraining() {
+            if (state == GatewayState.DRAINING) {
+                state = GatewayState.RUNNING;
+            }
+            turns.resume();
+        }
+    }
+
+    /** Rebuilds only what changed; the listener is rebound first, so a bad address leaves everything as it was. */
+    private void applyConfig(LoadedConfig next) {
+        FerryConfig was = loaded.config();
+        FerryConfig now = next.config();
+        if (!was.gateway().bind().equals(now.gateway().bind()) || was.gateway().port() != now.gateway().port()) {
+            HttpApi rebound = new HttpApi(now.gateway(), this::gatewayToken, rpcMethods(), () -> webhook, metrics,
+                    this::health);
+            rebound.start();
+            HttpApi old = http;
+            http = rebound;
+            old.close();
+            log.info("listener moved url={}", url());
+        }
+        if (!was.agent().equals(now.agent())) {
+            AgentBackend replaced = backend;
+            backend = createBackend(now);
+            turns.useBackend(backend);
+            turns.useSettings(turnSettings(now));
+            replaced.close();
+        }
+        if (!was.messages().queue().equals(now.messages().queue())) {
+            turns.useQueueConfig(now.messages().queue());
+        }
+        if (!was.messages().inbound().equals(now.messages().inbound())) {
+            debouncers.forEach((channel, debouncer) ->
+                    debouncer.useSettings(DebounceSettings.forChannel(now.messages().inbound(), channel)));
+        }
+        if (!was.session().equals(now.session())) {
+            router.useScope(now.session().scope());
+        }
+        applyChannels(was, now);
+        if (!was.state().equals(now.state()) || !was.journal().equals(now.journal())) {
+            log.warn("state and journal settings take effect at the next start");
+        }
+        loaded = next;
+    }
+
+    // ---- RPC and status ---------------------------------------------------------------------------------
+
     private RpcMethods rpcMethods() {
-        return new RpcMethods()
+        RpcMethods methods = new RpcMethods()
                 .addSync("health", params -> health())
                 .addSync("status", params -> status())
-                .addSync("config.get", params -> configView())
                 .addSync("sessions.list", params -> sessionsList())
-                .addSync("chat.history", this::chatHistory);
+                .addSync("chat.history", this::chatHistory)
+                .add("gateway.reload", params -> reload("rpc").thenApply(ConfigRpc::describe));
+        configRpc.register(methods);
+        return methods;
     }
 
     JsonNode health() {
-        return Json.object().put("ok", true).put("generation", generation).put("state", state.wireName());
+        return Json.object().put("ok", true).put("generation", generation()).put("state", state.wireName());
     }
 
     ObjectNode status() {
         JournalStats stats = journal.stats();
         ObjectNode status = Json.object()
-                .put("generation", generation)
+                .put("generation", generation())
                 .put("state", state.wireName())
                 .put("uptimeMs", ManagementFactory.getRuntimeMXBean().getUptime())
                 .put("agent", backend.name())
@@ -208,24 +348,21 @@ public final class Gateway implements AutoCloseable {
         ArrayNode queues = status.putArray("queues");
         turns.snapshot().forEach(queue -> queues.addObject()
                 .put("sessionKey", queue.sessionKey())
+                .put("mode", queue.settings().mode().configName())
                 .put("queued", queue.queued())
-                .put("turnRunning", queue.turnRunning()));
+                .put("draining", queue.draining())
+                .put("turnRunning", queue.turnRunning())
+                .put("dropped", queue.dropped())
+                .put("superseded", queue.superseded()));
         status.putObject("journal")
                 .put("received", stats.received())
                 .put("duplicates", stats.duplicates())
                 .put("done", stats.done())
+                .put("dropped", stats.dropped())
+                .put("superseded", stats.superseded())
                 .put("pending", stats.pending());
         status.putObject("outbox").put("pending", stats.outboxPending());
         return status;
-    }
-
-    private JsonNode configView() {
-        ObjectNode view = Json.object();
-        view.set("config", ConfigLoader.toRedactedJson(loaded.config()));
-        view.put("hash", loaded.hash());
-        view.put("path", loaded.path() == null ? null : loaded.path().toString());
-        view.put("fromFile", loaded.fromFile());
-        return view;
     }
 
     private JsonNode sessionsList() {
@@ -258,11 +395,47 @@ public final class Gateway implements AutoCloseable {
         return payload;
     }
 
-    /** Stops the listener first, so nothing new is accepted, then the stages behind it. */
+    // ---- stopping ----------------------------------------------------------------------------------------
+
+    /**
+     * Stops gracefully within {@code gateway.shutdownTimeoutMs}: the listener closes so nothing new is
+     * accepted, then SPEC 3.3 steps 2 to 5 run, replies already made are delivered, and everything closes.
+     * What did not finish stays in the journal for the next start.
+     */
+    public void stopGracefully() {
+        if (state == GatewayState.STOPPING || closed.get()) {
+            return;
+        }
+        state = GatewayState.STOPPING;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(loaded.config().gateway().shutdownTimeoutMs());
+        log.info("stopping gen={}", generation());
+        closeQuietly(http);
+        try {
+            Duration drainBudget = Duration.ofMillis(Math.min(loaded.config().gateway().reload().drainTimeoutMs(),
+                    millisUntil(deadline)));
+            runLoop.drain(drainBudget, Duration.ofMillis(millisUntil(deadline)), "stop");
+            if (!outbox.awaitEmpty(Duration.ofMillis(millisUntil(deadline)))) {
+                log.warn("stopping with replies undelivered count={} (they are sent at the next start)", outbox.pendingCount());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close();
+    }
+
+    private static long millisUntil(long deadlineNanos) {
+        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+    }
+
+    /** Closes at once, without waiting for work in flight: the listener first, then the stages behind it. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         state = GatewayState.STOPPING;
         closeQuietly(http);
+        closeQuietly(runLoop);
         debouncers.values().forEach(Gateway::closeQuietly);
         turnExecutor.shutdown();
         try {
@@ -274,10 +447,35 @@ public final class Gateway implements AutoCloseable {
         closeQuietly(backend);
         closeQuietly(journal);
         metrics.close();
-        log.info("Ferry stopped gen={}", generation);
+        deletePidFile();
+        log.info("Ferry stopped gen={}", generation());
+    }
+
+    private void writePidFile() {
+        try {
+            Files.createDirectories(pidFile.getParent());
+            Files.writeString(pidFile, ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            log.warn("cannot write pid file path={} reason={}", pidFile, e.getMessage());
+        }
+    }
+
+    private void deletePidFile() {
+        try {
+            String content = Files.readString(pidFile).trim();
+            // Only our own: another gateway may have started on the same state dir since.
+            if (content.equals(String.valueOf(ProcessHandle.current().pid()))) {
+                Files.deleteIfExists(pidFile);
+            }
+        } catch (IOException ignored) {
+            // No pid file, nothing to remove.
+        }
     }
 
     private static void closeQuietly(AutoCloseable closeable) {
+        if (closeable == null) {
+            return;
+        }
         try {
             closeable.close();
         } catch (Exception e) {

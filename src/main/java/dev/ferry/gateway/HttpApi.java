@@ -33,9 +33,9 @@ final class HttpApi implements AutoCloseable {
 
     private final Javalin app;
 
-    HttpApi(GatewayConfig config, RpcMethods rpc, Supplier<WebhookInbound> webhook,
+    /** @param token the current gateway token, read on every request so a reload can change it */
+    HttpApi(GatewayConfig config, Supplier<Secret> token, RpcMethods rpc, Supplier<WebhookInbound> webhook,
             PrometheusMeterRegistry metrics, Supplier<JsonNode> health) {
-        Secret token = config.authToken();
         this.app = Javalin.create(javalin -> {
             javalin.startup.showJavalinBanner = false;
             javalin.startup.showOldJavalinVersionWarning = false;
@@ -45,12 +45,12 @@ final class HttpApi implements AutoCloseable {
 
             javalin.routes.get("/healthz", ctx -> json(ctx, 200, health.get()));
             javalin.routes.get("/metrics", ctx -> {
-                if (authorized(ctx, token)) {
+                if (authorized(ctx, token.get())) {
                     ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
                 }
             });
             javalin.routes.post("/rpc", ctx -> {
-                if (authorized(ctx, token)) {
+                if (authorized(ctx, token.get())) {
                     handleRpc(ctx, rpc);
                 }
             });

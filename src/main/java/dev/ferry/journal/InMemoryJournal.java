@@ -14,6 +14,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 
+import dev.ferry.config.QueueOverride;
+
 /**
  * A journal held in memory: every guarantee of {@link Journal} except surviving the process. It
  * serves tests and runs where losing state on exit is acceptable. Thread-safe; all state is guarded
@@ -33,10 +35,14 @@ public final class InMemoryJournal implements Journal {
     private final LinkedHashMap<String, Reply> outbox = new LinkedHashMap<>();
     private final Map<String, Deque<Exchange>> transcripts = new HashMap<>();
     private final Map<String, Long> turnCounts = new HashMap<>();
+    private final Map<String, QueueOverride> directives = new HashMap<>();
     private long lastSeq;
     private long lastTurnId;
+    private long lastNoticeId;
     private long duplicates;
     private long done;
+    private long dropped;
+    private long superseded;
 
     private record DedupeKey(String channel, String account, String conversation, String messageId) {}
 
@@ -63,16 +69,9 @@ public final class InMemoryJournal implements Journal {
     public CompletableFuture<Turn> startTurn(String sessionKey, List<InboundMessage> messages, String prompt) {
         lock.lock();
         try {
-            for (InboundMessage message : messages) {
-                if (!pending.containsKey(message.seq())) {
-                    return CompletableFuture.failedFuture(new IllegalStateException(
-                            "message seq=" + message.seq() + " is not pending"));
-                }
-                Long otherTurn = turnBySeq.get(message.seq());
-                if (otherTurn != null) {
-                    return CompletableFuture.failedFuture(new IllegalStateException(
-                            "message seq=" + message.seq() + " already belongs to turn " + otherTurn));
-                }
+            IllegalStateException refused = refuseUnlessFree(messages);
+            if (refused != null) {
+                return CompletableFuture.failedFuture(refused);
             }
             long turnId = ++lastTurnId;
             messages.forEach(message -> turnBySeq.put(message.seq(), turnId));
@@ -84,19 +83,40 @@ public final class InMemoryJournal implements Journal {
     }
 
     @Override
-    public CompletableFuture<Reply> completeTurn(Turn turn, String replyText) {
-        InboundMessage last = turn.lastMessage();
-        List<String> inReplyTo = turn.messages().stream().map(InboundMessage::messageId).collect(Collectors.toList());
-        Reply reply = new Reply(turn.replyId(), turn.id(), turn.sessionKey(), last.channel(), last.account(),
-                last.conversation(), last.sender(), last.threadId(), replyText, inReplyTo);
+    public CompletableFuture<Turn> joinTurn(Turn turn, InboundMessage message) {
         lock.lock();
         try {
-            for (InboundMessage message : turn.messages()) {
-                if (pending.remove(message.seq()) != null) {
-                    done++;
-                }
-                turnBySeq.remove(message.seq());
+            IllegalStateException refused = refuseUnlessFree(List.of(message));
+            if (refused != null) {
+                return CompletableFuture.failedFuture(refused);
             }
+            turnBySeq.put(message.seq(), turn.id());
+            return CompletableFuture.completedFuture(turn.including(message));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Must hold lock. A message may join a turn only while it is pending and in no turn. */
+    private IllegalStateException refuseUnlessFree(List<InboundMessage> messages) {
+        for (InboundMessage message : messages) {
+            if (!pending.containsKey(message.seq())) {
+                return new IllegalStateException("message seq=" + message.seq() + " is not pending");
+            }
+            Long otherTurn = turnBySeq.get(message.seq());
+            if (otherTurn != null) {
+                return new IllegalStateException("message seq=" + message.seq() + " already belongs to turn " + otherTurn);
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public CompletableFuture<Reply> completeTurn(Turn turn, String replyText) {
+        Reply reply = replyTo(turn.replyId(), turn.id(), turn.sessionKey(), turn.messages(), replyText);
+        lock.lock();
+        try {
+            done += settle(turn.messages());
             Deque<Exchange> transcript = transcripts.computeIfAbsent(turn.sessionKey(), k -> new ArrayDeque<>());
             turnCounts.merge(turn.sessionKey(), 1L, Long::sum);
             transcript.addLast(new Exchange(turn.id(), turn.prompt(), replyText, System.currentTimeMillis()));
@@ -105,6 +125,112 @@ public final class InMemoryJournal implements Journal {
             }
             outbox.put(reply.replyId(), reply);
             return CompletableFuture.completedFuture(reply);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> supersedeTurn(Turn turn, String reason) {
+        lock.lock();
+        try {
+            superseded += settle(turn.messages());
+            return CompletableFuture.completedFuture(null);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> dropMessages(List<InboundMessage> messages, String reason) {
+        lock.lock();
+        try {
+            dropped += settle(messages);
+            return CompletableFuture.completedFuture(null);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Reply> completeWithoutTurn(String sessionKey, InboundMessage message, String replyText) {
+        Reply reply = replyTo("fr-" + instanceId + "-c" + message.seq(), 0, sessionKey, List.of(message), replyText);
+        lock.lock();
+        try {
+            done += settle(List.of(message));
+            outbox.put(reply.replyId(), reply);
+            return CompletableFuture.completedFuture(reply);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Reply> recordNotice(String sessionKey, InboundMessage about, String text) {
+        lock.lock();
+        try {
+            String replyId = "fr-" + instanceId + "-n" + (++lastNoticeId);
+            Reply notice = new Reply(replyId, 0, sessionKey, about.channel(), about.account(), about.conversation(),
+                    about.sender(), about.threadId(), text, List.of());
+            outbox.put(replyId, notice);
+            return CompletableFuture.completedFuture(notice);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Must hold lock. Takes messages out of pending; returns how many were still pending. */
+    private int settle(List<InboundMessage> messages) {
+        int settled = 0;
+        for (InboundMessage message : messages) {
+            if (pending.remove(message.seq()) != null) {
+                settled++;
+            }
+            turnBySeq.remove(message.seq());
+        }
+        return settled;
+    }
+
+    private static Reply replyTo(String replyId, long turnId, String sessionKey, List<InboundMessage> messages,
+                                 String text) {
+        InboundMessage last = messages.get(messages.size() - 1);
+        List<String> inReplyTo = messages.stream().map(InboundMessage::messageId).collect(Collectors.toList());
+        return new Reply(replyId, turnId, sessionKey, last.channel(), last.account(), last.conversation(),
+                last.sender(), last.threadId(), text, inReplyTo);
+    }
+
+    @Override
+    public CompletableFuture<Void> resetSession(String sessionKey) {
+        lock.lock();
+        try {
+            transcripts.remove(sessionKey);
+            turnCounts.remove(sessionKey);
+            return CompletableFuture.completedFuture(null);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> saveQueueDirective(String sessionKey, QueueOverride directive) {
+        lock.lock();
+        try {
+            if (directive == null || directive.isEmpty()) {
+                directives.remove(sessionKey);
+            } else {
+                directives.put(sessionKey, directive);
+            }
+            return CompletableFuture.completedFuture(null);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public QueueOverride queueDirective(String sessionKey) {
+        lock.lock();
+        try {
+            return directives.get(sessionKey);
         } finally {
             lock.unlock();
         }
@@ -175,7 +301,7 @@ public final class InMemoryJournal implements Journal {
     public JournalStats stats() {
         lock.lock();
         try {
-            return new JournalStats(lastSeq, duplicates, done, pending.size(), outbox.size());
+            return new JournalStats(lastSeq, duplicates, done, dropped, superseded, pending.size(), outbox.size());
         } finally {
             lock.unlock();
         }

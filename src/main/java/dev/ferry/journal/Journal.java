@@ -3,6 +3,8 @@ package dev.ferry.journal;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
+import dev.ferry.config.QueueOverride;
+
 /**
  * The durable record behind Ferry's promise. Writes complete their future only once committed, so a
  * caller that acknowledges on completion never acknowledges what a crash could lose. Thread-safe.
@@ -23,6 +25,36 @@ public interface Journal extends AutoCloseable {
      * puts the reply in the outbox.
      */
     CompletableFuture<Reply> completeTurn(Turn turn, String replyText);
+
+    /**
+     * Adds a message to a turn that is still running (steering): it is answered by that turn's reply.
+     * Returns the turn with the message appended.
+     */
+    CompletableFuture<Turn> joinTurn(Turn turn, InboundMessage message);
+
+    /** Ends a turn without a reply because something newer replaced it; its messages become superseded. */
+    CompletableFuture<Void> supersedeTurn(Turn turn, String reason);
+
+    /** Records messages a queue policy dropped, with the reason; they are accounted for, not pending. */
+    CompletableFuture<Void> dropMessages(List<InboundMessage> messages, String reason);
+
+    /**
+     * Answers a message without the agent (a chat command): in one commit the message is done and the
+     * reply is in the outbox. The transcript is not touched.
+     */
+    CompletableFuture<Reply> completeWithoutTurn(String sessionKey, InboundMessage message, String replyText);
+
+    /** Puts a notice from Ferry itself (e.g. about dropped messages) in the outbox, addressed like a reply to {@code about}. */
+    CompletableFuture<Reply> recordNotice(String sessionKey, InboundMessage about, String text);
+
+    /** Starts a fresh transcript for the session. */
+    CompletableFuture<Void> resetSession(String sessionKey);
+
+    /** Stores a session's {@code /queue} settings; null clears them. */
+    CompletableFuture<Void> saveQueueDirective(String sessionKey, QueueOverride directive);
+
+    /** The session's stored {@code /queue} settings, or null. */
+    QueueOverride queueDirective(String sessionKey);
 
     /** Records that the platform accepted the reply; it leaves the outbox. */
     CompletableFuture<Void> markDelivered(String replyId);

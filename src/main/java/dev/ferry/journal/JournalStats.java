@@ -1,7 +1,7 @@
 package dev.ferry.journal;
 
 /**
- * Counts that account for every accepted message: {@code received = done + pending} until the queue
- * can drop or supersede messages.
+ * Counts that account for every accepted message: {@code received = done + dropped + superseded + pending}.
  */
-public record JournalStats(long received, long duplicates, long done, long pending, long outboxPending) {}
+public record JournalStats(long received, long duplicates, long done, long dropped, long superseded, long pending,
+                           long outboxPending) {}

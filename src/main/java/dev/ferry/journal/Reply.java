@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * A reply in the outbox: everything a channel needs to send it, with no reference back to the turn's
  * state. {@code to} is the sender of the turn's last message; {@code inReplyTo} holds the message ids
- * of every message the turn answered, in order.
+ * of every message the turn answered, in order. {@code turnId} is 0 for what Ferry answers without
+ * the agent: chat commands and notices.
  */
 public record Reply(
         String replyId,

@@ -15,6 +15,16 @@ public record Turn(long id, String replyId, String sessionKey, List<InboundMessa
         messages = List.copyOf(messages);
     }
 
+    /**
+     * This turn with a steered message added after its last one; its text joins the prompt, so a retry
+     * and the transcript see what the running agent saw.
+     */
+    public Turn including(InboundMessage message) {
+        var all = new java.util.ArrayList<>(messages);
+        all.add(message);
+        return new Turn(id, replyId, sessionKey, all, prompt + "\n" + message.text());
+    }
+
     /** The message whose conversation, sender and thread the reply goes back to. */
     public InboundMessage lastMessage() {
         return messages.get(messages.size() - 1);

@@ -1,4 +1,7 @@
 package dev.ferry.queue;
 
-/** One session's followup queue as {@code status} reports it. */
-public record SessionQueueStatus(String sessionKey, int queued, boolean turnRunning) {}
+import dev.ferry.config.QueueSettings;
+
+/** One session's followup queue as {@code status} and {@code /status} report it. */
+public record SessionQueueStatus(String sessionKey, QueueSettings settings, int queued, boolean draining,
+                                 boolean turnRunning, long dropped, long superseded) {}

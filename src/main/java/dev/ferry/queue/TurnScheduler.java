@@ -6,16 +6,23 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.ferry.agent.AgentBackend;
 import dev.ferry.agent.AgentRequest;
+import dev.ferry.agent.AgentRun;
+import dev.ferry.config.DropPolicy;
+import dev.ferry.config.QueueConfig;
+import dev.ferry.config.QueueMode;
+import dev.ferry.config.QueueOverride;
+import dev.ferry.config.QueueSettings;
 import dev.ferry.delivery.Outbox;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.journal.InboundMessage;
@@ -27,88 +34,336 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 /**
- * Runs turns: per session one at a time in submission order, across sessions at most
- * {@code maxConcurrent} at once, the sessions waiting for a slot served first come, first served.
- * A turn that fails is run again, same turn and same reply id, after a backoff; the session's later
- * batches wait behind it, so nothing is lost or reordered.
- * Thread-safe; all queue state is guarded by {@code lock}; turns run outside it on {@code executor}.
+ * The followup queues and the turn scheduler (SPEC 3.2). Per session one turn at a time, in arrival
+ * order; across sessions at most {@code maxConcurrent} turns, sessions waiting for a slot served first
+ * come, first served. A batch for an idle session runs at once; one that arrives while the session is
+ * busy is handled by the session's queue mode, and a queue drains after {@code debounceMs} of quiet.
+ * Nothing leaves a queue silently: drops and supersedes are journaled with a reason, counted, and
+ * dropped messages are reported to the conversation. A failed turn runs again (same turn, same reply
+ * id) after a backoff, with the session's later items waiting behind it.
+ * Thread-safe; all queue state is guarded by {@code lock}; agent runs and journal writes happen outside it.
  */
 public final class TurnScheduler {
     private static final Logger log = LoggerFactory.getLogger(TurnScheduler.class);
+
+    static final String DROPPED_BY_STOP = "stopped";
+    static final String SUPERSEDED_BY_INTERRUPT = "interrupted";
+    /** Not a supersede: a turn aborted for a reload or stop runs again, as the same turn, when turns resume. */
+    static final String PARKED_FOR_RELOAD = "reload";
 
     private final Journal journal;
     private final Outbox outbox;
     private final Scheduler scheduler;
     private final Executor executor;
     private final RetryPolicy retryPolicy;
+    private final DropNotices dropNotices;
+    private final MeterRegistry metrics;
     private volatile AgentBackend backend;
     private volatile TurnSettings settings;
+    private volatile QueueConfig queueConfig;
 
     private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled whenever any queue changes, for {@link #waitForFollowupQueueDrain}. */
+    private final Condition changed = lock.newCondition();
     /** Guarded by lock. Insertion order keeps {@code status} stable. */
-    private final Map<String, Lane> lanes = new LinkedHashMap<>();
-    /** Lanes with work and no running turn, waiting for a slot. Guarded by lock. */
-    private final ArrayDeque<Lane> ready = new ArrayDeque<>();
+    private final Map<String, SessionQueue> queues = new LinkedHashMap<>();
+    /** Queues with work ready and no turn, waiting for a slot. Guarded by lock. */
+    private final ArrayDeque<SessionQueue> ready = new ArrayDeque<>();
     /** Guarded by lock. */
     private int running;
+    /** While true no turn starts (SPEC 3.3 draining); intake still queues. Guarded by lock. */
+    private boolean paused;
+    /** Turns aborted by {@link #parkRunningTurns()}, to run again on {@link #resume()}. Guarded by lock. */
+    private final List<Turn> parked = new ArrayList<>();
 
     private final Counter turnsCompleted;
     private final Counter turnsFailed;
+    private final Counter turnsSuperseded;
+    private final Counter steered;
     private final Timer turnDuration;
 
-    /** One session's followup queue. Guarded by the scheduler's lock. */
-    private static final class Lane {
-        final String sessionKey;
-        final ArrayDeque<List<InboundMessage>> batches = new ArrayDeque<>();
-        boolean turnRunning;
-
-        Lane(String sessionKey) {
-            this.sessionKey = sessionKey;
-        }
-    }
+    /** What the next turn of a queue will be: its items, prompt, and whether summaries went into it. */
+    private record TurnInput(SessionQueue queue, List<InboundMessage> messages, String prompt) {}
 
     public TurnScheduler(Journal journal, AgentBackend backend, Outbox outbox, TurnSettings settings,
-                         Scheduler scheduler, Executor executor, RetryPolicy retryPolicy, MeterRegistry metrics) {
+                         QueueConfig queueConfig, Scheduler scheduler, Executor executor, RetryPolicy retryPolicy,
+                         MeterRegistry metrics) {
         this.journal = journal;
         this.backend = backend;
         this.outbox = outbox;
         this.settings = settings;
+        this.queueConfig = queueConfig;
         this.scheduler = scheduler;
         this.executor = executor;
         this.retryPolicy = retryPolicy;
+        this.metrics = metrics;
+        this.dropNotices = new DropNotices(journal, outbox, scheduler);
         this.turnsCompleted = Counter.builder("ferry.turns.completed").register(metrics);
         this.turnsFailed = Counter.builder("ferry.turns.failed")
                 .description("Turn attempts that failed and will be retried").register(metrics);
+        this.turnsSuperseded = Counter.builder("ferry.turns.superseded")
+                .description("Turns aborted by an interrupt or /stop; their messages are superseded").register(metrics);
+        this.steered = Counter.builder("ferry.queue.steered")
+                .description("Messages injected into a running turn").register(metrics);
         this.turnDuration = Timer.builder("ferry.turn.duration").register(metrics);
         metrics.gauge("ferry.turns.running", this, TurnScheduler::runningTurns);
-        metrics.gauge("ferry.queue.depth", this, TurnScheduler::queuedBatches);
+        metrics.gauge("ferry.queue.depth", this, TurnScheduler::queuedItems);
     }
 
-    /** Queues a batch behind the session's earlier ones; it becomes one turn. */
+    // ---- intake side -------------------------------------------------------------------------------
+
+    /** Takes a batch for a session: it runs now if the session is idle, else per the session's queue mode. */
     public void submit(String sessionKey, List<InboundMessage> batch) {
         if (batch.isEmpty()) {
             return;
         }
+        var item = new QueuedItem(batch, false);
+        List<Runnable> afterUnlock = new ArrayList<>(2);
         lock.lock();
         try {
-            Lane lane = lanes.computeIfAbsent(sessionKey, Lane::new);
-            lane.batches.addLast(List.copyOf(batch));
-            if (!lane.turnRunning && lane.batches.size() == 1) {
-                ready.addLast(lane);
+            SessionQueue queue = queueOf(sessionKey);
+            queue.channel = item.lastMessage().channel();
+            if (!queue.isBusy()) {
+                queue.items.addLast(item);
+                markReady(queue);
+            } else {
+                QueueSettings current = settingsOf(queue, item.lastMessage().channel());
+                enqueueWhileBusy(queue, new QueuedItem(batch, true), current, afterUnlock);
             }
+            changed.signalAll();
         } finally {
             lock.unlock();
         }
+        afterUnlock.forEach(Runnable::run);
         startReadyTurns();
     }
 
-    public void useBackend(AgentBackend newBackend) {
-        this.backend = newBackend;
+    /** Must hold lock. SPEC 3.2's modes, for a batch that found its session busy. */
+    private void enqueueWhileBusy(SessionQueue queue, QueuedItem item, QueueSettings current, List<Runnable> afterUnlock) {
+        QueueMode mode = current.mode();
+        if ((mode == QueueMode.STEER || mode == QueueMode.STEER_BACKLOG) && steerInto(queue, item, mode, afterUnlock)) {
+            if (mode == QueueMode.STEER) {
+                return;
+            }
+        }
+        if (mode == QueueMode.INTERRUPT && queue.turnRunning && queue.abortReason == null) {
+            queue.skipDebounce = true;
+            afterUnlock.add(abortTurn(queue, SUPERSEDED_BY_INTERRUPT));
+        }
+        addWithCap(queue, item, current, afterUnlock);
+        queue.draining = true;
+        queue.lastEnqueuedAt = scheduler.nowMillis();
+        if (!queue.turnRunning && !queue.waitingForSlot) {
+            scheduleDrain(queue, current);
+        }
     }
 
-    public void useSettings(TurnSettings newSettings) {
-        this.settings = newSettings;
-        startReadyTurns();
+    /**
+     * Must hold lock. Offers the item's text to the running turn. With {@code steer} an accepted
+     * message joins that turn; with {@code steer-backlog} the turn only sees it, and the message keeps its
+     * own followup turn, so no message is ever part of two turns.
+     */
+    private boolean steerInto(SessionQueue queue, QueuedItem item, QueueMode mode, List<Runnable> afterUnlock) {
+        // Only into a turn for the same destination: its one reply must reach everyone it answers.
+        if (!queue.turnRunning || queue.run == null || queue.turn == null || queue.abortReason != null
+                || item.messages().size() != 1
+                || !item.destination().equals(Destination.of(queue.turn.lastMessage()))
+                || !queue.run.steer(item.text())) {
+            return false;
+        }
+        steered.increment();
+        if (mode == QueueMode.STEER) {
+            InboundMessage message = item.messages().get(0);
+            Turn joined = queue.turn.including(message);
+            queue.turn = joined;
+            afterUnlock.add(() -> journal.joinTurn(joined, message).whenComplete((turn, error) -> {
+                if (error != null) {
+                    log.error("could not record steered message session={} seq={}", queue.sessionKey, message.seq(), error);
+                }
+            }));
+        }
+        return true;
+    }
+
+    /** Must hold lock. Applies the cap and drop policy, then queues the item unless the policy refused it. */
+    private void addWithCap(SessionQueue queue, QueuedItem item, QueueSettings current, List<Runnable> afterUnlock) {
+        List<QueuedItem> dropped = new ArrayList<>();
+        int queuedCount = (int) queue.items.stream().filter(QueuedItem::queued).count();
+        if (queuedCount >= current.cap()) {
+            if (current.drop() == DropPolicy.NEW) {
+                dropped.add(item);
+            } else {
+                while (queuedCount >= current.cap()) {
+                    QueuedItem oldest = removeOldestQueued(queue);
+                    dropped.add(oldest);
+                    queuedCount--;
+                    if (current.drop() == DropPolicy.SUMMARIZE) {
+                        queue.unsummarizedDrops++;
+                        queue.summaryLines.addLast(FollowupPrompts.summaryLine(oldest.text()));
+                        while (queue.summaryLines.size() > current.cap()) {
+                            queue.summaryLines.removeFirst();
+                        }
+                    }
+                }
+            }
+        }
+        if (dropped.isEmpty() || dropped.get(0) != item) {
+            queue.items.addLast(item);
+        }
+        if (!dropped.isEmpty()) {
+            String reason = "queue-cap-" + current.drop().configName();
+            queue.droppedTotal += dropped.stream().mapToInt(d -> d.messages().size()).sum();
+            afterUnlock.add(() -> recordDrops(queue.sessionKey, dropped, reason, current.drop().configName()));
+        }
+    }
+
+    /** Must hold lock. The oldest item that is really queued; an idle batch waiting for a slot is not queued. */
+    private static QueuedItem removeOldestQueued(SessionQueue queue) {
+        var iterator = queue.items.iterator();
+        while (iterator.hasNext()) {
+            QueuedItem candidate = iterator.next();
+            if (candidate.queued()) {
+                iterator.remove();
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("cap reached with no queued item");
+    }
+
+    private void recordDrops(String sessionKey, List<QueuedItem> dropped, String reason, String policy) {
+        List<InboundMessage> messages = dropped.stream().flatMap(d -> d.messages().stream()).toList();
+        Counter.builder("ferry.queue.dropped").tag("reason", reason).register(metrics).increment(messages.size());
+        log.info("queue dropped messages session={} count={} reason={}", sessionKey, messages.size(), reason);
+        journal.dropMessages(messages, reason).whenComplete((ok, error) -> {
+            if (error != null) {
+                log.error("could not record dropped messages session={}", sessionKey, error);
+            }
+        });
+        if (queueConfig.notifyDrops()) {
+            dropNotices.report(sessionKey, messages.get(messages.size() - 1), messages.size(), policy);
+        }
+    }
+
+    // ---- chat commands --------------------------------------------------------------------------------
+
+    /** Aborts the session's running turn and clears its queue; what was cleared is journaled as dropped. */
+    public StopReport stop(String sessionKey) {
+        List<QueuedItem> cleared;
+        Runnable toAbort = null;
+        boolean aborted = false;
+        lock.lock();
+        try {
+            SessionQueue queue = queues.get(sessionKey);
+            if (queue == null) {
+                return new StopReport(false, 0);
+            }
+            cleared = new ArrayList<>(queue.items);
+            queue.items.clear();
+            queue.summaryLines.clear();
+            queue.unsummarizedDrops = 0;
+            if (queue.drainTimer != null) {
+                queue.drainTimer.cancel();
+                queue.drainTimer = null;
+            }
+            if (queue.turnRunning && queue.abortReason == null) {
+                toAbort = abortTurn(queue, DROPPED_BY_STOP);
+                aborted = true;
+            }
+            if (!queue.turnRunning) {
+                queue.draining = false;
+                forgetIfIdle(queue);
+            }
+            queue.droppedTotal += cleared.stream().mapToInt(item -> item.messages().size()).sum();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (toAbort != null) {
+            toAbort.run();
+        }
+        int clearedMessages = cleared.stream().mapToInt(item -> item.messages().size()).sum();
+        if (!cleared.isEmpty()) {
+            List<InboundMessage> messages = cleared.stream().flatMap(item -> item.messages().stream()).toList();
+            Counter.builder("ferry.queue.dropped").tag("reason", DROPPED_BY_STOP).register(metrics)
+                    .increment(messages.size());
+            journal.dropMessages(messages, DROPPED_BY_STOP);
+        }
+        return new StopReport(aborted, clearedMessages);
+    }
+
+    /**
+     * Must hold lock. Marks the running turn to end without a reply and returns what ends it, to run
+     * after unlocking: aborting the agent run, or, when the turn is only waiting for a retry, cancelling
+     * that retry and ending the turn at once.
+     */
+    private Runnable abortTurn(SessionQueue queue, String reason) {
+        queue.abortReason = reason;
+        AgentRun run = queue.run;
+        if (run != null) {
+            return run::abort;
+        }
+        if (queue.retryPending) {
+            queue.retryPending = false;
+            if (queue.retryTimer != null) {
+                queue.retryTimer.cancel();
+                queue.retryTimer = null;
+            }
+            Turn turn = queue.turn;
+            return () -> endAborted(queue, turn, reason);
+        }
+        // The turn is still being journaled; runTurn sees the reason before it starts the agent.
+        return () -> {};
+    }
+
+    /** Stores a session's {@code /queue} settings (null clears them); they apply from the next message on. */
+    public CompletableFuture<Void> setDirective(String sessionKey, QueueOverride directive) {
+        lock.lock();
+        try {
+            queueOf(sessionKey).directive = directive == null || directive.isEmpty() ? null : directive;
+            forgetIfIdle(queues.get(sessionKey));
+        } finally {
+            lock.unlock();
+        }
+        return journal.saveQueueDirective(sessionKey, directive);
+    }
+
+    /** The settings that apply to the session's next message on {@code channel}. */
+    public QueueSettings settingsFor(String sessionKey, String channel) {
+        lock.lock();
+        try {
+            SessionQueue queue = queues.get(sessionKey);
+            QueueOverride directive = queue != null ? queue.directive : journal.queueDirective(sessionKey);
+            return queueConfig.settingsFor(channel).overriddenBy(directive);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- status and drain -------------------------------------------------------------------------------
+
+    public Optional<SessionQueueStatus> status(String sessionKey) {
+        lock.lock();
+        try {
+            SessionQueue queue = queues.get(sessionKey);
+            return Optional.ofNullable(queue).map(this::statusOf);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public List<SessionQueueStatus> snapshot() {
+        lock.lock();
+        try {
+            return queues.values().stream().map(this::statusOf).toList();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Must hold lock. */
+    private SessionQueueStatus statusOf(SessionQueue queue) {
+        return new SessionQueueStatus(queue.sessionKey, settingsOf(queue, queue.channel), queue.items.size(),
+                queue.draining, queue.turnRunning, queue.droppedTotal, queue.supersededTotal);
     }
 
     public int runningTurns() {
@@ -120,100 +375,448 @@ public final class TurnScheduler {
         }
     }
 
-    public int queuedBatches() {
+    public int queuedItems() {
         lock.lock();
         try {
-            return lanes.values().stream().mapToInt(lane -> lane.batches.size()).sum();
+            return queues.values().stream().mapToInt(queue -> queue.items.size()).sum();
         } finally {
             lock.unlock();
         }
     }
 
-    public List<SessionQueueStatus> snapshot() {
+    /**
+     * Waits until every followup queue is empty and idle, or the timeout. Returns at once when nothing is
+     * pending. Woken by queue changes, never by polling.
+     */
+    public DrainReport waitForFollowupQueueDrain(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         lock.lock();
         try {
-            return lanes.values().stream()
-                    .map(lane -> new SessionQueueStatus(lane.sessionKey, lane.batches.size(), lane.turnRunning))
-                    .collect(Collectors.toList());
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void startReadyTurns() {
-        List<Runnable> starts = new ArrayList<>();
-        lock.lock();
-        try {
-            while (running < settings.maxConcurrent() && !ready.isEmpty()) {
-                Lane lane = ready.pollFirst();
-                List<InboundMessage> batch = lane.batches.pollFirst();
-                lane.turnRunning = true;
-                running++;
-                starts.add(() -> beginTurn(lane.sessionKey, batch));
+            while (true) {
+                int remaining = queues.values().stream().mapToInt(SessionQueue::remaining).sum();
+                long left = deadline - System.nanoTime();
+                if (remaining == 0 || left <= 0) {
+                    return new DrainReport(remaining == 0, remaining);
+                }
+                changed.awaitNanos(left);
             }
         } finally {
             lock.unlock();
         }
-        // On the executor: a backend that answers at once would otherwise chain every queued turn
-        // onto this caller's stack.
-        starts.forEach(executor::execute);
     }
 
-    private void beginTurn(String sessionKey, List<InboundMessage> batch) {
-        String prompt = batch.stream().map(InboundMessage::text).collect(Collectors.joining("\n"));
-        journal.startTurn(sessionKey, batch, prompt).whenComplete((turn, error) -> {
-            if (error != null) {
-                // The journal refused the turn's inputs: running it anyway could answer a message twice.
-                log.error("could not start turn session={} firstSeq={}", sessionKey, batch.get(0).seq(), error);
-                finishTurn(sessionKey);
-                return;
+    // ---- reload and stop (SPEC 3.3) ------------------------------------------------------------------------
+
+    /** True when some followup queue holds items or is still draining. */
+    public boolean hasQueuedFollowups() {
+        lock.lock();
+        try {
+            return queues.values().stream().anyMatch(queue -> !queue.items.isEmpty() || queue.draining);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Marks draining: no new turn starts until {@link #resume()}; submissions are still queued. */
+    public void pause() {
+        lock.lock();
+        try {
+            paused = true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits on a signal until no turn is running, or the timeout; true when none is. */
+    public boolean awaitNoRunningTurns(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        try {
+            long left;
+            while (running > parked.size() && (left = deadline - System.nanoTime()) > 0) {
+                changed.awaitNanos(left);
             }
-            runTurn(turn, 0);
+            return running <= parked.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Aborts every running turn without superseding it: each keeps its slot, its messages and its reply
+     * id, and runs again as the same turn on {@link #resume()}. Returns how many it aborted.
+     */
+    public int parkRunningTurns() {
+        List<Runnable> toAbort = new ArrayList<>();
+        int count = 0;
+        lock.lock();
+        try {
+            for (SessionQueue queue : queues.values()) {
+                if (queue.turnRunning && queue.abortReason == null && !parked.contains(queue.turn)) {
+                    toAbort.add(abortTurn(queue, PARKED_FOR_RELOAD));
+                    count++;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        toAbort.forEach(Runnable::run);
+        return count;
+    }
+
+    /** Clears draining: parked turns run again, then waiting queues start in order. */
+    public void resume() {
+        List<Turn> again;
+        lock.lock();
+        try {
+            paused = false;
+            again = new ArrayList<>(parked);
+            parked.clear();
+        } finally {
+            lock.unlock();
+        }
+        again.forEach(turn -> executor.execute(() -> runTurn(queueFor(turn), turn, 0)));
+        startReadyTurns();
+    }
+
+    private SessionQueue queueFor(Turn turn) {
+        lock.lock();
+        try {
+            return queueOf(turn.sessionKey());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void park(SessionQueue queue, Turn turn) {
+        boolean runAgainNow;
+        lock.lock();
+        try {
+            queue.abortReason = null;
+            runAgainNow = !paused;
+            if (!runAgainNow) {
+                parked.add(turn);
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        log.info("turn parked for reload session={} turn={}", turn.sessionKey(), turn.id());
+        if (runAgainNow) {
+            executor.execute(() -> runTurn(queue, turn, 0));
+        }
+    }
+
+    // ---- settings ------------------------------------------------------------------------------------------
+
+    public void useBackend(AgentBackend newBackend) {
+        this.backend = newBackend;
+    }
+
+    public void useSettings(TurnSettings newSettings) {
+        this.settings = newSettings;
+        startReadyTurns();
+    }
+
+    public void useQueueConfig(QueueConfig newQueueConfig) {
+        this.queueConfig = newQueueConfig;
+    }
+
+    // ---- running turns -----------------------------------------------------------------------------------
+
+    /** Must hold lock. */
+    private SessionQueue queueOf(String sessionKey) {
+        return queues.computeIfAbsent(sessionKey, key -> {
+            SessionQueue queue = new SessionQueue(key);
+            queue.directive = journal.queueDirective(key);
+            return queue;
         });
     }
 
-    private void runTurn(Turn turn, int failures) {
+    /** Must hold lock. */
+    private QueueSettings settingsOf(SessionQueue queue, String channel) {
+        return queueConfig.settingsFor(channel).overriddenBy(queue.directive);
+    }
+
+    /** Must hold lock. */
+    private void markReady(SessionQueue queue) {
+        if (!queue.waitingForSlot && !queue.turnRunning) {
+            queue.waitingForSlot = true;
+            ready.addLast(queue);
+        }
+    }
+
+    /** Must hold lock. Drains after {@code debounceMs} of quiet since the last enqueue, re-checked when the timer fires. */
+    private void scheduleDrain(SessionQueue queue, QueueSettings current) {
+        if (queue.drainTimer != null) {
+            queue.drainTimer.cancel();
+            queue.drainTimer = null;
+        }
+        long due = queue.lastEnqueuedAt + current.debounceMs();
+        long now = scheduler.nowMillis();
+        if (queue.skipDebounce || now >= due) {
+            queue.skipDebounce = false;
+            markReady(queue);
+            return;
+        }
+        queue.drainTimer = scheduler.schedule(Duration.ofMillis(due - now), () -> {
+            lock.lock();
+            try {
+                queue.drainTimer = null;
+                if (!queue.turnRunning && !queue.waitingForSlot && !queue.items.isEmpty()) {
+                    scheduleDrain(queue, settingsOf(queue, queue.items.peekFirst().lastMessage().channel()));
+                }
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            startReadyTurns();
+        });
+    }
+
+    private void startReadyTurns() {
+        List<TurnInput> starts = new ArrayList<>();
+        lock.lock();
+        try {
+            while (!paused && running < settings.maxConcurrent() && !ready.isEmpty()) {
+                SessionQueue queue = ready.pollFirst();
+                queue.waitingForSlot = false;
+                TurnInput input = takeTurnInput(queue);
+                if (input == null) {
+                    forgetIfIdle(queue);
+                    continue;
+                }
+                queue.turnRunning = true;
+                running++;
+                starts.add(input);
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        // On the executor: a backend that answers at once would otherwise chain every queued turn onto this stack.
+        starts.forEach(input -> executor.execute(() -> beginTurn(input)));
+    }
+
+    /** Must hold lock. Takes the next turn's items: in collect mode every queued item for the head's destination in a row. */
+    private TurnInput takeTurnInput(SessionQueue queue) {
+        QueuedItem head = queue.items.peekFirst();
+        if (head == null) {
+            return null;
+        }
+        QueueSettings current = settingsOf(queue, head.lastMessage().channel());
+        List<QueuedItem> taken = new ArrayList<>();
+        String prompt;
+        if (current.mode() == QueueMode.COLLECT && head.queued()) {
+            while (!queue.items.isEmpty() && queue.items.peekFirst().queued()
+                    && queue.items.peekFirst().destination().equals(head.destination())) {
+                taken.add(queue.items.pollFirst());
+            }
+            prompt = FollowupPrompts.collect(taken);
+        } else {
+            taken.add(queue.items.pollFirst());
+            prompt = head.text();
+        }
+        if (queue.unsummarizedDrops > 0) {
+            String header = FollowupPrompts.overflowHeader(queue.unsummarizedDrops, List.copyOf(queue.summaryLines));
+            prompt = FollowupPrompts.withOverflow(header, prompt);
+            queue.unsummarizedDrops = 0;
+            queue.summaryLines.clear();
+        }
+        List<InboundMessage> messages = taken.stream().flatMap(item -> item.messages().stream()).toList();
+        return new TurnInput(queue, messages, prompt);
+    }
+
+    private void beginTurn(TurnInput input) {
+        SessionQueue queue = input.queue();
+        journal.startTurn(queue.sessionKey, input.messages(), input.prompt()).whenComplete((turn, error) -> {
+            if (error != null) {
+                // The journal refused the turn's inputs: running it anyway could answer a message twice.
+                log.error("could not start turn session={} firstSeq={}", queue.sessionKey,
+                        input.messages().get(0).seq(), error);
+                finishTurn(queue);
+                return;
+            }
+            runTurn(queue, turn, 0);
+        });
+    }
+
+    private void runTurn(SessionQueue queue, Turn turn, int failures) {
+        String abortedBeforeStart;
+        lock.lock();
+        try {
+            abortedBeforeStart = queue.abortReason;
+        } finally {
+            lock.unlock();
+        }
+        if (abortedBeforeStart != null) {
+            // Superseded or parked before the agent saw it: no run to start and abort.
+            endAborted(queue, turn, abortedBeforeStart);
+            return;
+        }
         long startedAt = scheduler.nowMillis();
         TurnSettings current = settings;
         var request = new AgentRequest(turn.sessionKey(), current.systemPrompt(),
                 journal.transcript(turn.sessionKey(), current.historyTurns()), turn.prompt());
-        CompletableFuture<String> reply;
+        AgentRun run;
         try {
-            reply = backend.start(request).reply();
+            run = backend.start(request);
         } catch (RuntimeException e) {
-            reply = CompletableFuture.failedFuture(e);
+            run = failedRun(e);
         }
-        reply.thenCompose(text -> journal.completeTurn(turn, text)).whenComplete((committed, error) -> {
-            if (error == null) {
+        boolean abortNow;
+        lock.lock();
+        try {
+            queue.turn = queue.turn == null || queue.turn.id() != turn.id() ? turn : queue.turn;
+            queue.run = run;
+            abortNow = queue.abortReason != null;
+        } finally {
+            lock.unlock();
+        }
+        if (abortNow) {
+            run.abort();
+        }
+        AgentRun started = run;
+        run.reply().whenComplete((text, error) -> onReply(queue, started, text, error, failures, startedAt));
+    }
+
+    private void onReply(SessionQueue queue, AgentRun run, String text, Throwable error, int failures, long startedAt) {
+        Turn turn;
+        String abortReason;
+        lock.lock();
+        try {
+            turn = queue.turn;
+            abortReason = queue.abortReason;
+            // Steering ends with the reply: a later message must not join a turn that has answered.
+            queue.run = null;
+        } finally {
+            lock.unlock();
+        }
+        if (error == null) {
+            journal.completeTurn(turn, text).whenComplete((reply, commitError) -> {
+                if (commitError != null) {
+                    retry(queue, turn, failures, commitError);
+                    return;
+                }
                 turnDuration.record(Duration.ofMillis(scheduler.nowMillis() - startedAt));
                 turnsCompleted.increment();
-                outbox.enqueue(committed);
-                finishTurn(turn.sessionKey());
-                return;
+                outbox.enqueue(reply);
+                finishTurn(queue);
+            });
+            return;
+        }
+        if (abortReason != null) {
+            endAborted(queue, turn, abortReason);
+            return;
+        }
+        retry(queue, turn, failures, error);
+    }
+
+    /** A turn ended on purpose: parked for a reload, or superseded (interrupt, /stop) with its reason journaled. */
+    private void endAborted(SessionQueue queue, Turn turn, String reason) {
+        if (PARKED_FOR_RELOAD.equals(reason)) {
+            park(queue, turn);
+            return;
+        }
+        turnsSuperseded.increment();
+        log.info("turn superseded session={} turn={} reason={}", turn.sessionKey(), turn.id(), reason);
+        lock.lock();
+        try {
+            queue.supersededTotal += turn.messages().size();
+        } finally {
+            lock.unlock();
+        }
+        journal.supersedeTurn(turn, reason).whenComplete((ok, commitError) -> {
+            if (commitError != null) {
+                log.error("could not record superseded turn session={} turn={}", turn.sessionKey(), turn.id(),
+                        commitError);
             }
-            turnsFailed.increment();
-            int attempts = failures + 1;
-            Duration delay = retryPolicy.delayAfter(attempts);
-            log.warn("turn failed session={} turn={} attempt={} retryInMs={} reason={}",
-                    turn.sessionKey(), turn.id(), attempts, delay.toMillis(), error.toString());
-            scheduler.schedule(delay, () -> executor.execute(() -> runTurn(turn, attempts)));
+            finishTurn(queue);
         });
     }
 
-    private void finishTurn(String sessionKey) {
+    private void retry(SessionQueue queue, Turn turn, int failures, Throwable error) {
+        turnsFailed.increment();
+        int attempts = failures + 1;
+        Duration delay = retryPolicy.delayAfter(attempts);
+        log.warn("turn failed session={} turn={} attempt={} retryInMs={} reason={}",
+                turn.sessionKey(), turn.id(), attempts, delay.toMillis(), error.toString());
         lock.lock();
         try {
-            running--;
-            Lane lane = lanes.get(sessionKey);
-            lane.turnRunning = false;
-            if (lane.batches.isEmpty()) {
-                lanes.remove(sessionKey);
-            } else {
-                ready.addLast(lane);
+            queue.turn = turn;
+            queue.retryPending = true;
+        } finally {
+            lock.unlock();
+        }
+        Scheduler.Cancellable timer = scheduler.schedule(delay, () -> executor.execute(() -> retryTurn(queue, turn, attempts)));
+        lock.lock();
+        try {
+            if (queue.retryPending) {
+                queue.retryTimer = timer;
             }
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Runs a failed turn again, unless an abort claimed it while it waited. */
+    private void retryTurn(SessionQueue queue, Turn turn, int failures) {
+        lock.lock();
+        try {
+            if (!queue.retryPending) {
+                return;
+            }
+            queue.retryPending = false;
+            queue.retryTimer = null;
+        } finally {
+            lock.unlock();
+        }
+        runTurn(queue, turn, failures);
+    }
+
+    private void finishTurn(SessionQueue queue) {
+        lock.lock();
+        try {
+            running--;
+            queue.turnRunning = false;
+            queue.turn = null;
+            queue.run = null;
+            queue.abortReason = null;
+            if (queue.items.isEmpty()) {
+                queue.draining = false;
+                queue.skipDebounce = false;
+                forgetIfIdle(queue);
+            } else if (queue.items.peekFirst().queued()) {
+                scheduleDrain(queue, settingsOf(queue, queue.items.peekFirst().lastMessage().channel()));
+            } else {
+                markReady(queue);
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
         startReadyTurns();
+    }
+
+    /** Must hold lock. Keeps the map to sessions with something going on; a directive lives in the journal. */
+    private void forgetIfIdle(SessionQueue queue) {
+        if (queue.isIdle()) {
+            queues.remove(queue.sessionKey, queue);
+        }
+    }
+
+    private static AgentRun failedRun(RuntimeException error) {
+        CompletableFuture<String> failed = CompletableFuture.failedFuture(error);
+        return new AgentRun() {
+            @Override
+            public CompletableFuture<String> reply() {
+                return failed;
+            }
+
+            @Override
+            public void abort() {
+                // Nothing is running.
+            }
+        };
     }
 }

@@ -91,8 +91,9 @@ class WebhookDeliveryIT {
 
     @Test
     void repliesOfASessionArriveInTheOrderOfItsMessages() throws Exception {
-        // A delay keeps the session busy, so later messages queue behind the running turn.
-        startGateway("agent: { echo: { delayMs: 5 } }");
+        // A delay keeps the session busy, so later messages queue behind the running turn; followup mode
+        // gives each its own turn and reply.
+        startGateway("agent: { echo: { delayMs: 5 } }, messages: { queue: { mode: 'followup', debounceMs: 0 } }");
         sink.failNext(1);
         List<String> texts = IntStream.range(0, 30).mapToObj(i -> "message " + i).toList();
 

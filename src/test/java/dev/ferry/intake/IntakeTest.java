@@ -15,14 +15,10 @@ import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 
 import dev.ferry.journal.AppendResult;
-import dev.ferry.journal.Exchange;
+import dev.ferry.journal.ForwardingJournal;
 import dev.ferry.journal.InMemoryJournal;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
-import dev.ferry.journal.JournalStats;
-import dev.ferry.journal.Reply;
-import dev.ferry.journal.SessionInfo;
-import dev.ferry.journal.Turn;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 class IntakeTest {
@@ -98,7 +94,7 @@ class IntakeTest {
     }
 
     /** Commits appends to the in-memory journal at once, but reports the commit only when the test says so. */
-    private static final class SlowCommitJournal extends DelegatingJournal {
+    private static final class SlowCommitJournal extends ForwardingJournal {
         private final List<Runnable> uncommitted = new ArrayList<>();
 
         SlowCommitJournal(Journal delegate) {
@@ -119,7 +115,7 @@ class IntakeTest {
         }
     }
 
-    private static final class FailingJournal extends DelegatingJournal {
+    private static final class FailingJournal extends ForwardingJournal {
         FailingJournal(Journal delegate) {
             super(delegate);
         }
@@ -127,64 +123,6 @@ class IntakeTest {
         @Override
         public CompletableFuture<AppendResult> append(InboundMessage message) {
             return CompletableFuture.failedFuture(new UncheckedIOException(new IOException("disk full")));
-        }
-    }
-
-    private abstract static class DelegatingJournal implements Journal {
-        private final Journal delegate;
-
-        DelegatingJournal(Journal delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public CompletableFuture<AppendResult> append(InboundMessage message) {
-            return delegate.append(message);
-        }
-
-        @Override
-        public CompletableFuture<Turn> startTurn(String sessionKey, List<InboundMessage> messages, String prompt) {
-            return delegate.startTurn(sessionKey, messages, prompt);
-        }
-
-        @Override
-        public CompletableFuture<Reply> completeTurn(Turn turn, String replyText) {
-            return delegate.completeTurn(turn, replyText);
-        }
-
-        @Override
-        public CompletableFuture<Void> markDelivered(String replyId) {
-            return delegate.markDelivered(replyId);
-        }
-
-        @Override
-        public List<InboundMessage> pendingMessages() {
-            return delegate.pendingMessages();
-        }
-
-        @Override
-        public List<Reply> undeliveredReplies() {
-            return delegate.undeliveredReplies();
-        }
-
-        @Override
-        public List<Exchange> transcript(String sessionKey, int limit) {
-            return delegate.transcript(sessionKey, limit);
-        }
-
-        @Override
-        public List<SessionInfo> sessions() {
-            return delegate.sessions();
-        }
-
-        @Override
-        public JournalStats stats() {
-            return delegate.stats();
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
         }
     }
 }

@@ -10,6 +10,10 @@ import java.util.concurrent.CompletionException;
 
 import org.junit.jupiter.api.Test;
 
+import dev.ferry.config.DropPolicy;
+import dev.ferry.config.QueueMode;
+import dev.ferry.config.QueueOverride;
+
 class InMemoryJournalTest {
 
     private static final String SESSION = "agent:main:webhook:default:c1";
@@ -173,7 +177,7 @@ class InMemoryJournalTest {
 
         JournalStats stats = journal.stats();
 
-        assertThat(stats).isEqualTo(new JournalStats(3, 2, 1, 2, 1));
+        assertThat(stats).isEqualTo(new JournalStats(3, 2, 1, 0, 0, 2, 1));
         assertThat(stats.received()).isEqualTo(stats.done() + stats.pending());
     }
 
@@ -208,6 +212,157 @@ class InMemoryJournalTest {
                 "agent:main:webhook:default:c4",
                 "agent:main:webhook:default:c3",
                 "agent:main:webhook:default:c1");
+    }
+
+    @Test
+    void statsAccountForEveryMessageWhateverBecameOfIt() {
+        InboundMessage answered = journaled(journal, inbound("c1", "alice", "m1", "one"));
+        InboundMessage command = journaled(journal, inbound("c1", "alice", "m2", "/status"));
+        InboundMessage dropped = journaled(journal, inbound("c1", "alice", "m3", "three"));
+        InboundMessage superseded = journaled(journal, inbound("c1", "alice", "m4", "four"));
+        journaled(journal, inbound("c1", "alice", "m5", "five"));
+        journal.append(inbound("c1", "alice", "m1", "one again")).join();
+        journal.completeTurn(journal.startTurn(SESSION, List.of(answered), "one").join(), "r").join();
+        journal.completeWithoutTurn(SESSION, command, "status").join();
+        journal.dropMessages(List.of(dropped), "queue-cap-new").join();
+        journal.supersedeTurn(journal.startTurn(SESSION, List.of(superseded), "four").join(), "interrupted").join();
+        journal.recordNotice(SESSION, dropped, "Ferry dropped 1 message(s)").join();
+
+        JournalStats stats = journal.stats();
+
+        assertThat(stats).isEqualTo(new JournalStats(5, 1, 2, 1, 1, 1, 3));
+        assertThat(stats.received()).isEqualTo(stats.done() + stats.dropped() + stats.superseded() + stats.pending());
+    }
+
+    @Test
+    void joinTurnAddsARunningTurnsMessageAndItsReplyAnswersBoth() {
+        InboundMessage first = journaled(journal, inbound("c1", "alice", "m1", "write a poem"));
+        InboundMessage steered = journaled(journal, inbound("c1", "bob", "m2", "about the sea"));
+        Turn turn = journal.startTurn(SESSION, List.of(first), "write a poem").join();
+
+        Turn joined = journal.joinTurn(turn, steered).join();
+
+        assertThat(joined.id()).isEqualTo(turn.id());
+        assertThat(joined.replyId()).isEqualTo(turn.replyId());
+        assertThat(joined.messages()).containsExactly(first, steered);
+        Reply reply = journal.completeTurn(joined, "a sea poem").join();
+        assertThat(reply.inReplyTo()).containsExactly("m1", "m2");
+        assertThat(reply.to()).isEqualTo("bob");
+        assertThat(journal.pendingMessages()).isEmpty();
+        assertThat(journal.stats().done()).isEqualTo(2);
+    }
+
+    @Test
+    void joinTurnRefusesAMessageInAnotherTurnOrNotPending() {
+        InboundMessage first = journaled(journal, inbound("c1", "alice", "m1", "one"));
+        InboundMessage second = journaled(journal, inbound("c1", "alice", "m2", "two"));
+        Turn turn = journal.startTurn(SESSION, List.of(first), "one").join();
+        Turn other = journal.startTurn(SESSION, List.of(second), "two").join();
+
+        assertThatThrownBy(() -> journal.joinTurn(turn, second).join())
+                .hasCauseInstanceOf(IllegalStateException.class).hasMessageContaining("already belongs to turn " + other.id());
+        assertThatThrownBy(() -> journal.joinTurn(turn, inbound("c1", "alice", "m9", "ghost").withSeq(99)).join())
+                .hasCauseInstanceOf(IllegalStateException.class).hasMessageContaining("not pending");
+    }
+
+    @Test
+    void supersedeTurnSettlesItsMessagesWithoutAReplyOrTranscript() {
+        InboundMessage message = journaled(journal, inbound("c1", "alice", "m1", "long task"));
+        Turn turn = journal.startTurn(SESSION, List.of(message), "long task").join();
+
+        journal.supersedeTurn(turn, "interrupted").join();
+
+        assertThat(journal.pendingMessages()).isEmpty();
+        assertThat(journal.undeliveredReplies()).isEmpty();
+        assertThat(journal.transcript(SESSION, 10)).isEmpty();
+        assertThat(journal.stats().superseded()).isEqualTo(1);
+        assertThat(journal.stats().done()).isZero();
+    }
+
+    @Test
+    void dropMessagesSettlesThemOnceAndNeverCountsAMessageTwice() {
+        InboundMessage first = journaled(journal, inbound("c1", "alice", "m1", "one"));
+        InboundMessage second = journaled(journal, inbound("c1", "alice", "m2", "two"));
+        InboundMessage answered = journaled(journal, inbound("c1", "alice", "m3", "three"));
+        journal.completeTurn(journal.startTurn(SESSION, List.of(answered), "three").join(), "r").join();
+
+        journal.dropMessages(List.of(first, second), "queue-cap-old").join();
+        journal.dropMessages(List.of(first, answered), "stopped").join();
+
+        assertThat(journal.pendingMessages()).isEmpty();
+        assertThat(journal.stats().dropped()).isEqualTo(2);
+        assertThat(journal.stats().done()).isEqualTo(1);
+    }
+
+    @Test
+    void aDroppedMessageCanNoLongerStartATurn() {
+        InboundMessage message = journaled(journal, inbound("c1", "alice", "m1", "one"));
+        journal.dropMessages(List.of(message), "queue-cap-new").join();
+
+        assertThatThrownBy(() -> journal.startTurn(SESSION, List.of(message), "one").join())
+                .hasCauseInstanceOf(IllegalStateException.class).hasMessageContaining("not pending");
+    }
+
+    @Test
+    void completeWithoutTurnAnswersTheMessageOutsideTheTranscript() {
+        InboundMessage command = journaled(journal, inbound("c1", "alice", "m1", "/status"));
+
+        Reply reply = journal.completeWithoutTurn(SESSION, command, "Session: ...").join();
+
+        assertThat(reply.turnId()).isZero();
+        assertThat(reply.inReplyTo()).containsExactly("m1");
+        assertThat(reply).extracting(Reply::sessionKey, Reply::conversation, Reply::to, Reply::text)
+                .containsExactly(SESSION, "c1", "alice", "Session: ...");
+        assertThat(journal.undeliveredReplies()).containsExactly(reply);
+        assertThat(journal.pendingMessages()).isEmpty();
+        assertThat(journal.transcript(SESSION, 10)).isEmpty();
+        assertThat(journal.sessions()).isEmpty();
+        assertThat(journal.stats().done()).isEqualTo(1);
+    }
+
+    @Test
+    void recordNoticeQueuesANoticeAddressedLikeAReplyWithoutSettlingAnything() {
+        InboundMessage about = journaled(journal, new InboundMessage(0, "webhook", "default", "c1", "bob", "m1", "x",
+                "thread-3", null, List.of(), 0));
+
+        Reply first = journal.recordNotice(SESSION, about, "Ferry dropped 1 message(s)").join();
+        Reply second = journal.recordNotice(SESSION, about, "Ferry dropped 2 message(s)").join();
+
+        assertThat(first).isEqualTo(new Reply(first.replyId(), 0, SESSION, "webhook", "default", "c1", "bob", "thread-3",
+                "Ferry dropped 1 message(s)", List.of()));
+        assertThat(second.replyId()).isNotEqualTo(first.replyId());
+        assertThat(journal.undeliveredReplies()).containsExactly(first, second);
+        assertThat(journal.pendingMessages()).containsExactly(about);
+    }
+
+    @Test
+    void resetSessionStartsAFreshTranscriptForThatSessionOnly() {
+        completeOneTurn("c1", "m1");
+        completeOneTurn("c2", "m1");
+
+        journal.resetSession("agent:main:webhook:default:c1").join();
+
+        assertThat(journal.transcript("agent:main:webhook:default:c1", 10)).isEmpty();
+        assertThat(journal.transcript("agent:main:webhook:default:c2", 10)).hasSize(1);
+        assertThat(journal.sessions()).extracting(SessionInfo::sessionKey)
+                .containsExactly("agent:main:webhook:default:c2");
+        Reply afterReset = completeOneTurn("c1", "m2");
+        assertThat(journal.transcript("agent:main:webhook:default:c1", 10)).extracting(Exchange::reply)
+                .containsExactly(afterReset.text());
+    }
+
+    @Test
+    void queueDirectiveIsStoredPerSessionAndClearedByNull() {
+        QueueOverride directive = new QueueOverride(QueueMode.COLLECT, 2_000L, 3, DropPolicy.OLD);
+
+        journal.saveQueueDirective(SESSION, directive).join();
+
+        assertThat(journal.queueDirective(SESSION)).isEqualTo(directive);
+        assertThat(journal.queueDirective("agent:main:webhook:default:other")).isNull();
+        journal.saveQueueDirective(SESSION, null).join();
+        assertThat(journal.queueDirective(SESSION)).isNull();
+        journal.saveQueueDirective(SESSION, new QueueOverride(null, null, null, null)).join();
+        assertThat(journal.queueDirective(SESSION)).as("an empty directive is no directive").isNull();
     }
 
     private Reply completeOneTurn(String conversation, String messageId) {

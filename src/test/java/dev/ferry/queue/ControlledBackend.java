@@ -11,13 +11,46 @@ import dev.ferry.agent.AgentRun;
 
 /**
  * A backend whose runs finish when the test says so: each {@code start} is recorded with an open reply.
- * Thread-safe; guarded by {@code this}.
+ * Runs take steered input only after {@link #takeInput} (like a streaming backend), and remember what
+ * they were offered and whether they were aborted. Thread-safe; guarded by {@code this} and each run's monitor.
  */
 final class ControlledBackend implements AgentBackend {
 
-    record Run(AgentRequest request, CompletableFuture<String> reply) implements AgentRun {
+    static final class Run implements AgentRun {
+        private final AgentRequest request;
+        private final CompletableFuture<String> reply = new CompletableFuture<>();
+        private final boolean takesInput;
+        private final List<String> steered = new ArrayList<>();
+        private boolean aborted;
+
+        Run(AgentRequest request, boolean takesInput) {
+            this.request = request;
+            this.takesInput = takesInput;
+        }
+
+        AgentRequest request() {
+            return request;
+        }
+
+        @Override
+        public CompletableFuture<String> reply() {
+            return reply;
+        }
+
+        @Override
+        public synchronized boolean steer(String text) {
+            if (!takesInput || reply.isDone()) {
+                return false;
+            }
+            steered.add(text);
+            return true;
+        }
+
         @Override
         public void abort() {
+            synchronized (this) {
+                aborted = true;
+            }
             reply.completeExceptionally(new CancellationException("aborted"));
         }
 
@@ -28,9 +61,19 @@ final class ControlledBackend implements AgentBackend {
         void fail(String reason) {
             reply.completeExceptionally(new IllegalStateException(reason));
         }
+
+        /** The texts steered into this run, in order. */
+        synchronized List<String> steered() {
+            return List.copyOf(steered);
+        }
+
+        synchronized boolean aborted() {
+            return aborted;
+        }
     }
 
     private final List<Run> runs = new ArrayList<>();
+    private boolean takesInput;
 
     @Override
     public String name() {
@@ -39,9 +82,14 @@ final class ControlledBackend implements AgentBackend {
 
     @Override
     public synchronized AgentRun start(AgentRequest request) {
-        Run run = new Run(request, new CompletableFuture<>());
+        Run run = new Run(request, takesInput);
         runs.add(run);
         return run;
+    }
+
+    /** Whether runs started from now on accept steered input. */
+    synchronized void takeInput(boolean accepts) {
+        this.takesInput = accepts;
     }
 
     synchronized List<Run> runs() {

@@ -8,21 +8,23 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.Test;
 
 import dev.ferry.agent.AgentRequest;
+import dev.ferry.config.DropPolicy;
+import dev.ferry.config.QueueConfig;
+import dev.ferry.config.QueueMode;
 import dev.ferry.delivery.Outbox;
 import dev.ferry.delivery.RetryPolicy;
-import dev.ferry.journal.AppendResult;
 import dev.ferry.journal.Exchange;
+import dev.ferry.journal.ForwardingJournal;
 import dev.ferry.journal.InMemoryJournal;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
-import dev.ferry.journal.JournalStats;
 import dev.ferry.journal.Reply;
-import dev.ferry.journal.SessionInfo;
 import dev.ferry.journal.Turn;
 import dev.ferry.time.ManualScheduler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -32,6 +34,9 @@ class TurnSchedulerTest {
     private static final String A = "agent:main:webhook:default:a";
     private static final String B = "agent:main:webhook:default:b";
     private static final String C = "agent:main:webhook:default:c";
+    /** Each batch that finds its session busy runs as its own turn as soon as the current one ends. */
+    private static final QueueConfig IMMEDIATE_FOLLOWUP =
+            new QueueConfig(QueueMode.FOLLOWUP, 0, 20, DropPolicy.SUMMARIZE, true, Map.of());
 
     private final RecordingJournal journal = new RecordingJournal(new InMemoryJournal());
     private final ManualScheduler scheduler = new ManualScheduler();
@@ -53,7 +58,7 @@ class TurnSchedulerTest {
     }
 
     private TurnScheduler scheduler(TurnSettings settings) {
-        return new TurnScheduler(journal, backend, outbox, settings, scheduler, Runnable::run,
+        return new TurnScheduler(journal, backend, outbox, settings, IMMEDIATE_FOLLOWUP, scheduler, Runnable::run,
                 new RetryPolicy(Duration.ofMillis(100), Duration.ofSeconds(1)), metrics);
     }
 
@@ -66,18 +71,20 @@ class TurnSchedulerTest {
 
         assertThat(backend.prompts()).containsExactly("first");
         assertThat(turns.runningTurns()).isOne();
-        assertThat(turns.queuedBatches()).isOne();
-        assertThat(turns.snapshot()).containsExactly(new SessionQueueStatus(A, 1, true));
+        assertThat(turns.queuedItems()).isOne();
+        assertThat(turns.snapshot()).extracting(SessionQueueStatus::sessionKey, SessionQueueStatus::queued,
+                SessionQueueStatus::turnRunning).containsExactly(org.assertj.core.groups.Tuple.tuple(A, 1, true));
 
         backend.run(0).answer("one");
 
         assertThat(backend.prompts()).containsExactly("first", "second");
-        assertThat(turns.snapshot()).containsExactly(new SessionQueueStatus(A, 0, true));
+        assertThat(turns.snapshot()).extracting(SessionQueueStatus::sessionKey, SessionQueueStatus::queued,
+                SessionQueueStatus::turnRunning).containsExactly(org.assertj.core.groups.Tuple.tuple(A, 0, true));
 
         backend.run(1).answer("two");
 
         assertThat(turns.runningTurns()).isZero();
-        assertThat(turns.queuedBatches()).isZero();
+        assertThat(turns.queuedItems()).isZero();
         assertThat(turns.snapshot()).isEmpty();
     }
 
@@ -277,12 +284,11 @@ class TurnSchedulerTest {
     }
 
     /** The in-memory journal, remembering every turn it started. */
-    private static final class RecordingJournal implements Journal {
-        private final Journal delegate;
+    private static final class RecordingJournal extends ForwardingJournal {
         private final List<Turn> started = Collections.synchronizedList(new ArrayList<>());
 
         RecordingJournal(Journal delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         List<Turn> startedTurns() {
@@ -290,56 +296,11 @@ class TurnSchedulerTest {
         }
 
         @Override
-        public CompletableFuture<AppendResult> append(InboundMessage message) {
-            return delegate.append(message);
-        }
-
-        @Override
         public CompletableFuture<Turn> startTurn(String sessionKey, List<InboundMessage> messages, String prompt) {
-            return delegate.startTurn(sessionKey, messages, prompt).thenApply(turn -> {
+            return super.startTurn(sessionKey, messages, prompt).thenApply(turn -> {
                 started.add(turn);
                 return turn;
             });
-        }
-
-        @Override
-        public CompletableFuture<Reply> completeTurn(Turn turn, String replyText) {
-            return delegate.completeTurn(turn, replyText);
-        }
-
-        @Override
-        public CompletableFuture<Void> markDelivered(String replyId) {
-            return delegate.markDelivered(replyId);
-        }
-
-        @Override
-        public List<InboundMessage> pendingMessages() {
-            return delegate.pendingMessages();
-        }
-
-        @Override
-        public List<Reply> undeliveredReplies() {
-            return delegate.undeliveredReplies();
-        }
-
-        @Override
-        public List<Exchange> transcript(String sessionKey, int limit) {
-            return delegate.transcript(sessionKey, limit);
-        }
-
-        @Override
-        public List<SessionInfo> sessions() {
-            return delegate.sessions();
-        }
-
-        @Override
-        public JournalStats stats() {
-            return delegate.stats();
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
         }
     }
 }

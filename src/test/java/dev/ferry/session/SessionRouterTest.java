@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import dev.ferry.agent.AgentBackend;
 import dev.ferry.agent.AgentRequest;
 import dev.ferry.agent.AgentRun;
+import dev.ferry.config.FerryConfig;
 import dev.ferry.config.SessionScope;
 import dev.ferry.delivery.Outbox;
 import dev.ferry.delivery.RetryPolicy;
@@ -54,13 +55,14 @@ class SessionRouterTest {
             };
         }
     };
-    private final TurnScheduler turns = new TurnScheduler(journal, backend,
-            new Outbox(journal, scheduler, RetryPolicy.DEFAULT, metrics), new TurnSettings(8, "", 0), scheduler,
-            Runnable::run, RetryPolicy.DEFAULT, metrics);
+    private final Outbox outbox = new Outbox(journal, scheduler, RetryPolicy.DEFAULT, metrics);
+    private final TurnScheduler turns = new TurnScheduler(journal, backend, outbox, new TurnSettings(8, "", 0),
+            FerryConfig.defaults().messages().queue(), scheduler, Runnable::run, RetryPolicy.DEFAULT, metrics);
+    private final ChatCommandHandler commands = new ChatCommandHandler(journal, turns, outbox);
 
     @Test
     void routesABatchToItsConversationsSession() {
-        SessionRouter router = new SessionRouter(SessionScope.CONVERSATION, turns);
+        SessionRouter router = new SessionRouter(SessionScope.CONVERSATION, turns, commands);
 
         router.route(List.of(message("c1", "alice", "m1"), message("c1", "alice", "m2")));
 
@@ -70,7 +72,7 @@ class SessionRouterTest {
 
     @Test
     void batchesOfOneSessionShareItsQueueAndOthersRunBesideIt() {
-        SessionRouter router = new SessionRouter(SessionScope.CONVERSATION, turns);
+        SessionRouter router = new SessionRouter(SessionScope.CONVERSATION, turns, commands);
 
         router.route(List.of(message("c1", "alice", "m1")));
         router.route(List.of(message("c1", "bob", "m2")));
@@ -84,7 +86,7 @@ class SessionRouterTest {
 
     @Test
     void senderScopeGivesEachSenderOfAGroupASession() {
-        SessionRouter router = new SessionRouter(SessionScope.SENDER, turns);
+        SessionRouter router = new SessionRouter(SessionScope.SENDER, turns, commands);
 
         router.route(List.of(message("group", "alice", "m1")));
         router.route(List.of(message("group", "bob", "m2")));
@@ -95,7 +97,7 @@ class SessionRouterTest {
 
     @Test
     void theLastMessageOfABatchDecidesTheSession() {
-        SessionRouter router = new SessionRouter(SessionScope.SENDER, turns);
+        SessionRouter router = new SessionRouter(SessionScope.SENDER, turns, commands);
 
         router.route(List.of(message("group", "alice", "m1"), message("group", "bob", "m2")));
 
@@ -105,7 +107,7 @@ class SessionRouterTest {
 
     @Test
     void aNewScopeAppliesToLaterBatches() {
-        SessionRouter router = new SessionRouter(SessionScope.CONVERSATION, turns);
+        SessionRouter router = new SessionRouter(SessionScope.CONVERSATION, turns, commands);
         router.route(List.of(message("c1", "alice", "m1")));
 
         router.useScope(SessionScope.MAIN);
@@ -116,8 +118,41 @@ class SessionRouterTest {
     }
 
     @Test
+    void aChatCommandIsAnsweredWithoutAModelCall() {
+        SessionRouter router = new SessionRouter(SessionScope.CONVERSATION, turns, commands);
+
+        router.route(List.of(journaled(journal, inbound("c1", "alice", "m1", "/status"))));
+
+        assertThat(requests).isEmpty();
+        assertThat(journal.pendingMessages()).isEmpty();
+        assertThat(journal.undeliveredReplies()).isEmpty();
+        assertThat(journal.stats().done()).isEqualTo(1);
+    }
+
+    @Test
+    void unknownSlashTextGoesToTheAgent() {
+        SessionRouter router = new SessionRouter(SessionScope.CONVERSATION, turns, commands);
+
+        router.route(List.of(journaled(journal, inbound("c1", "alice", "m1", "/shrug"))));
+
+        assertThat(requests).extracting(AgentRequest::prompt).containsExactly("/shrug");
+    }
+
+    @Test
+    void aCommandsRemainingTextRunsInTheCommandsSession() {
+        SessionRouter router = new SessionRouter(SessionScope.SENDER, turns, commands);
+
+        router.route(List.of(journaled(journal, inbound("group", "bob", "m1", "/queue followup tell me a joke"))));
+
+        assertThat(requests).extracting(AgentRequest::sessionKey, AgentRequest::prompt).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("agent:main:webhook:default:group:bob", "tell me a joke"));
+        assertThat(journal.queueDirective("agent:main:webhook:default:group:bob")).isNotNull();
+        assertThat(journal.queueDirective("agent:main:webhook:default:group")).isNull();
+    }
+
+    @Test
     void emptyBatchIsIgnored() {
-        SessionRouter router = new SessionRouter(SessionScope.CONVERSATION, turns);
+        SessionRouter router = new SessionRouter(SessionScope.CONVERSATION, turns, commands);
 
         router.route(List.of());
 

@@ -1,0 +1,123 @@
+package dev.ferry.gateway;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.ferry.config.ConfigException;
+import dev.ferry.config.ConfigFile;
+import dev.ferry.config.ConfigLoader;
+import dev.ferry.config.JsonMergePatch;
+import dev.ferry.config.LoadedConfig;
+
+/**
+ * {@code config.get}, {@code config.patch} and {@code config.apply} (SPEC 3.4). An edit is checked
+ * against {@code baseHash}, validated in full, written atomically with a backup, and then reloaded; an
+ * edit that changes nothing writes nothing and reloads nothing. Edits are serialised by {@code lock}.
+ */
+final class ConfigRpc {
+    private static final Logger log = LoggerFactory.getLogger(ConfigRpc.class);
+    private static final ObjectMapper PRETTY = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Supplier<LoadedConfig> current;
+    private final RunLoop runLoop;
+    private final Object lock = new Object();
+
+    ConfigRpc(Supplier<LoadedConfig> current, RunLoop runLoop) {
+        this.current = current;
+        this.runLoop = runLoop;
+    }
+
+    void register(RpcMethods methods) {
+        methods.addSync("config.get", params -> get())
+                .add("config.patch", params -> edit(params, true))
+                .add("config.apply", params -> edit(params, false));
+    }
+
+    private JsonNode get() {
+        LoadedConfig loaded = current.get();
+        ObjectNode view = Json.object();
+        view.set("config", ConfigLoader.toRedactedJson(loaded.config()));
+        view.put("hash", loaded.hash());
+        view.put("path", loaded.path() == null ? null : loaded.path().toString());
+        view.put("fromFile", loaded.fromFile());
+        return view;
+    }
+
+    static JsonNode describe(ReloadOutcome outcome) {
+        ObjectNode payload = Json.object().put("applied", outcome.applied()).put("generation", outcome.generation());
+        outcome.errors().forEach(payload.putArray("errors")::add);
+        return payload;
+    }
+
+    /** A patch merges {@code raw} into the file; an apply replaces the file with {@code raw}. */
+    private CompletableFuture<JsonNode> edit(ObjectNode params, boolean merge) {
+        Path path = current.get().path();
+        if (path == null) {
+            throw new RpcException("NO_CONFIG_FILE", 409, "this gateway runs on an inline configuration with no file to edit");
+        }
+        JsonNode raw = params.get("raw");
+        if (raw == null || !(raw.isTextual() || raw.isObject())) {
+            throw RpcException.invalidParams("params.raw: required, JSON5 text or an object");
+        }
+        ConfigFile file = new ConfigFile(path);
+        String newText;
+        synchronized (lock) {
+            try {
+                String text = file.read();
+                String hash = ConfigFile.hash(text);
+                JsonNode baseHash = params.get("baseHash");
+                if (!text.isEmpty() && (baseHash == null || !baseHash.isTextual())) {
+                    throw RpcException.invalidParams("params.baseHash: required (the hash from config.get)");
+                }
+                if (baseHash != null && baseHash.isTextual() && !baseHash.asText().equals(hash)) {
+                    throw new RpcException("CONFLICT", 409,
+                            "the configuration changed since baseHash was read; get it again and retry");
+                }
+                ObjectNode currentTree = file.tree(text);
+                ObjectNode given = raw.isObject() ? (ObjectNode) raw.deepCopy()
+                        : ConfigFile.parseText(raw.asText(), "params.raw");
+                ObjectNode edited = merge ? (ObjectNode) JsonMergePatch.apply(currentTree, given) : given;
+                ConfigFile.keepRedactedSecrets(edited, currentTree);
+                if (edited.equals(currentTree)) {
+                    return CompletableFuture.completedFuture(unchanged(hash));
+                }
+                // A whole-file apply given as text keeps its comments, unless secrets had to be restored.
+                boolean keepText = !merge && raw.isTextual() && ConfigFile.parseText(raw.asText(), "params.raw").equals(edited);
+                newText = keepText ? raw.asText() : PRETTY.writeValueAsString(edited) + "\n";
+                ConfigLoader.parse(newText, path);
+                file.writeAtomically(newText);
+            } catch (ConfigException e) {
+                RpcException refused = new RpcException("INVALID_CONFIG", 400, String.join("; ", e.errors()));
+                return CompletableFuture.failedFuture(refused);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("a JSON tree always serialises", e);
+            } catch (IOException e) {
+                log.error("cannot write configuration path={}", path, e);
+                return CompletableFuture.failedFuture(new RpcException("WRITE_FAILED", 500,
+                        "cannot write " + path + ": " + e.getMessage()));
+            }
+        }
+        String newHash = ConfigFile.hash(newText);
+        log.info("configuration written by {} path={} hash={}", merge ? "config.patch" : "config.apply", path, newHash);
+        return runLoop.requestReload(merge ? "config.patch" : "config.apply").thenApply(outcome -> {
+            ObjectNode payload = Json.object().put("changed", true).put("hash", newHash);
+            payload.set("reload", describe(outcome));
+            return payload;
+        });
+    }
+
+    private static JsonNode unchanged(String hash) {
+        return Json.object().put("changed", false).put("hash", hash);
+    }
+}

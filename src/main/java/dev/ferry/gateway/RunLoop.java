@@ -1,0 +1,165 @@
+package dev.ferry.gateway;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.config.ConfigException;
+import dev.ferry.config.GatewayConfig;
+import dev.ferry.config.LoadedConfig;
+import dev.ferry.debounce.FlushReport;
+import dev.ferry.queue.DrainReport;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * The reload sequence of SPEC 3.3, in its contract order: validate, flush the debouncers, wait for
+ * the followup queues only if something was buffered, mark draining, wait for running turns and then
+ * abort the rest, apply, clear draining. Reloads run one at a time on their own thread; requests that
+ * arrive while one runs coalesce into exactly one more. Thread-safe; the request state is guarded by
+ * {@code lock}.
+ */
+final class RunLoop implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RunLoop.class);
+
+    private final ReloadTarget target;
+    private final Callable<LoadedConfig> loadConfig;
+    private final ExecutorService reloads = Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "ferry-reload");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final AtomicLong generation = new AtomicLong(1);
+    private final Counter applied;
+    private final Counter failed;
+    private volatile GatewayConfig gatewayConfig;
+
+    private final Object lock = new Object();
+    /** Guarded by lock. */
+    private boolean reloading;
+    /** The one reload that will follow the running one; every request meanwhile shares it. Guarded by lock. */
+    private CompletableFuture<ReloadOutcome> next;
+
+    RunLoop(ReloadTarget target, Callable<LoadedConfig> loadConfig, GatewayConfig gatewayConfig, MeterRegistry metrics) {
+        this.target = target;
+        this.loadConfig = loadConfig;
+        this.gatewayConfig = gatewayConfig;
+        this.applied = Counter.builder("ferry.reloads").tag("result", "applied").register(metrics);
+        this.failed = Counter.builder("ferry.reloads").tag("result", "failed").register(metrics);
+    }
+
+    long generation() {
+        return generation.get();
+    }
+
+    /** Starts a reload, or joins the one queued behind the running reload. */
+    CompletableFuture<ReloadOutcome> requestReload(String trigger) {
+        synchronized (lock) {
+            if (reloading) {
+                if (next == null) {
+                    next = new CompletableFuture<>();
+                    log.info("reload requested while one runs; it will follow trigger={}", trigger);
+                }
+                return next;
+            }
+            reloading = true;
+        }
+        CompletableFuture<ReloadOutcome> outcome = new CompletableFuture<>();
+        try {
+            reloads.execute(() -> runReloads(outcome, trigger));
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            synchronized (lock) {
+                reloading = false;
+            }
+            outcome.completeExceptionally(new IllegalStateException("the gateway is stopping; no reload"));
+        }
+        return outcome;
+    }
+
+    private void runReloads(CompletableFuture<ReloadOutcome> first, String trigger) {
+        CompletableFuture<ReloadOutcome> current = first;
+        String reason = trigger;
+        while (current != null) {
+            current.complete(reloadOnce(reason));
+            synchronized (lock) {
+                current = next;
+                next = null;
+                reason = "coalesced";
+                if (current == null) {
+                    reloading = false;
+                }
+            }
+        }
+    }
+
+    private ReloadOutcome reloadOnce(String trigger) {
+        long startedAt = System.nanoTime();
+        LoadedConfig loaded;
+        try {
+            loaded = loadConfig.call();
+        } catch (ConfigException e) {
+            failed.increment();
+            log.error("reload refused: invalid configuration trigger={} gen={} errors={}", trigger, generation.get(),
+                    String.join("; ", e.errors()));
+            return new ReloadOutcome(false, generation.get(), e.errors());
+        } catch (Exception e) {
+            failed.increment();
+            log.error("reload refused: cannot read configuration trigger={} gen={}", trigger, generation.get(), e);
+            return new ReloadOutcome(false, generation.get(), List.of(String.valueOf(e.getMessage())));
+        }
+        GatewayConfig current = gatewayConfig;
+        try {
+            drain(Duration.ofMillis(current.reload().drainTimeoutMs()),
+                    Duration.ofMillis(current.reload().deferralTimeoutMs()), "reload");
+            target.apply(loaded);
+            gatewayConfig = loaded.config().gateway();
+            long gen = generation.incrementAndGet();
+            applied.increment();
+            log.info("reload applied trigger={} gen={} tookMs={}", trigger, gen, (System.nanoTime() - startedAt) / 1_000_000);
+            return new ReloadOutcome(true, gen, List.of());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failed.increment();
+            return new ReloadOutcome(false, generation.get(), List.of("interrupted"));
+        } catch (RuntimeException e) {
+            failed.increment();
+            log.error("reload failed while applying; running on trigger={} gen={}", trigger, generation.get(), e);
+            return new ReloadOutcome(false, generation.get(), List.of(String.valueOf(e.getMessage())));
+        } finally {
+            target.clearDraining();
+        }
+    }
+
+    /**
+     * Steps 2 to 5 of SPEC 3.3: what a reload and a stop share. Leaves the target draining; the caller
+     * clears it (reload) or closes everything (stop).
+     */
+    void drain(Duration drainTimeout, Duration deferralTimeout, String why) throws InterruptedException {
+        FlushReport flush = target.flushAllInboundDebouncers(drainTimeout);
+        if (flush.flushed() > 0 || target.hasQueuedFollowups()) {
+            DrainReport drained = target.waitForFollowupQueueDrain(drainTimeout);
+            if (!drained.drained()) {
+                log.warn("followup queues not drained before {} remaining={} timeoutMs={}", why, drained.remaining(),
+                        drainTimeout.toMillis());
+            }
+        }
+        target.markDraining();
+        if (!target.awaitRunningTurns(deferralTimeout)) {
+            int aborted = target.abortRunningTurns();
+            log.warn("turns still running after {}ms; aborted for {} count={} (their messages run again)",
+                    deferralTimeout.toMillis(), why, aborted);
+        }
+    }
+
+    @Override
+    public void close() {
+        reloads.shutdownNow();
+    }
+}

@@ -1,0 +1,95 @@
+package dev.ferry.queue;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.delivery.Outbox;
+import dev.ferry.journal.InboundMessage;
+import dev.ferry.journal.Journal;
+import dev.ferry.time.Scheduler;
+
+/**
+ * Tells a conversation that messages were dropped, at most once per {@link #INTERVAL} per session and
+ * destination (a shared session may span conversations, each told of its own drops):
+ * the first drop is reported at once, later ones are counted and reported together when the interval
+ * ends. Every dropped message is in exactly one notice. Thread-safe; state is guarded by {@code lock}.
+ */
+final class DropNotices {
+    private static final Logger log = LoggerFactory.getLogger(DropNotices.class);
+
+    static final Duration INTERVAL = Duration.ofSeconds(60);
+
+    private final Journal journal;
+    private final Outbox outbox;
+    private final Scheduler scheduler;
+    private final Object lock = new Object();
+    /** Guarded by lock. */
+    private final Map<String, Pending> bySession = new HashMap<>();
+
+    /** A session's drops not yet reported. */
+    private static final class Pending {
+        long lastSentAt = Long.MIN_VALUE;
+        int unreported;
+        InboundMessage about;
+        String policy;
+        boolean timerSet;
+    }
+
+    DropNotices(Journal journal, Outbox outbox, Scheduler scheduler) {
+        this.journal = journal;
+        this.outbox = outbox;
+        this.scheduler = scheduler;
+    }
+
+    void report(String sessionKey, InboundMessage about, int count, String policy) {
+        String key = sessionKey + '\u0000' + Destination.of(about);
+        boolean sendNow;
+        synchronized (lock) {
+            Pending pending = bySession.computeIfAbsent(key, k -> new Pending());
+            pending.unreported += count;
+            pending.about = about;
+            pending.policy = policy;
+            long now = scheduler.nowMillis();
+            sendNow = pending.lastSentAt == Long.MIN_VALUE || now - pending.lastSentAt >= INTERVAL.toMillis();
+            if (!sendNow && !pending.timerSet) {
+                pending.timerSet = true;
+                long due = pending.lastSentAt + INTERVAL.toMillis();
+                scheduler.schedule(Duration.ofMillis(Math.max(0, due - now)), () -> send(key, sessionKey));
+            }
+        }
+        if (sendNow) {
+            send(key, sessionKey);
+        }
+    }
+
+    private void send(String key, String sessionKey) {
+        int count;
+        InboundMessage about;
+        String policy;
+        synchronized (lock) {
+            Pending pending = bySession.get(key);
+            pending.timerSet = false;
+            if (pending.unreported == 0) {
+                return;
+            }
+            count = pending.unreported;
+            about = pending.about;
+            policy = pending.policy;
+            pending.unreported = 0;
+            pending.lastSentAt = scheduler.nowMillis();
+        }
+        String text = "Ferry dropped " + count + " message(s) from this conversation because the queue was full"
+                + " (drop policy: " + policy + ").";
+        journal.recordNotice(sessionKey, about, text).whenComplete((notice, error) -> {
+            if (error != null) {
+                log.error("could not record drop notice session={}", sessionKey, error);
+            } else {
+                outbox.enqueue(notice);
+            }
+        });
+    }
+}

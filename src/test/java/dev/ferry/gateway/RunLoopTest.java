@@ -1,0 +1,318 @@
+package dev.ferry.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.ferry.config.ConfigException;
+import dev.ferry.config.ConfigLoader;
+import dev.ferry.config.FerryConfig;
+import dev.ferry.config.GatewayConfig;
+import dev.ferry.config.LoadedConfig;
+import dev.ferry.debounce.FlushReport;
+import dev.ferry.queue.DrainReport;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+/** The reload sequence of SPEC 3.3, step by step, against a target that records what it was asked to do. */
+class RunLoopTest {
+
+    private static final long WAIT_SECONDS = 5;
+
+    private final GatewayConfig gatewayConfig = FerryConfig.defaults().gateway();
+    private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    private RecordingTarget target;
+    private LoadedConfig validConfig;
+    private RunLoop loop;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        target = new RecordingTarget();
+        validConfig = ConfigLoader.parse("{}", null);
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (loop != null) {
+            loop.close();
+        }
+    }
+
+    private RunLoop loop(Callable<LoadedConfig> loader) {
+        loop = new RunLoop(target, loader, gatewayConfig, metrics);
+        return loop;
+    }
+
+    private RunLoop loop() {
+        return loop(() -> validConfig);
+    }
+
+    private static ReloadOutcome await(CompletableFuture<ReloadOutcome> outcome) throws Exception {
+        return outcome.get(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void flushesInboundDebouncersBeforeMarkingTheGatewayDraining() throws Exception {
+        target.flushReport = new FlushReport(true, 2, 0);
+
+        ReloadOutcome outcome = await(loop().requestReload("test"));
+
+        assertThat(outcome.applied()).isTrue();
+        assertThat(target.steps()).containsExactly(
+                "flushAllInboundDebouncers", "waitForFollowupQueueDrain", "markDraining", "awaitRunningTurns",
+                "apply", "clearDraining");
+    }
+
+    @Test
+    void skipsTheFollowupWaitWhenNothingWasBuffered() throws Exception {
+        target.flushReport = new FlushReport(true, 0, 0);
+        target.queuedFollowups = false;
+
+        ReloadOutcome outcome = await(loop().requestReload("test"));
+
+        assertThat(outcome.applied()).isTrue();
+        assertThat(target.steps()).containsExactly(
+                "flushAllInboundDebouncers", "markDraining", "awaitRunningTurns", "apply", "clearDraining");
+    }
+
+    @Test
+    void waitsForFollowupsWhenQueuesHoldItemsEvenIfNothingWasFlushed() throws Exception {
+        target.flushReport = new FlushReport(true, 0, 0);
+        target.queuedFollowups = true;
+
+        ReloadOutcome outcome = await(loop().requestReload("test"));
+
+        assertThat(outcome.applied()).isTrue();
+        assertThat(target.steps()).containsExactly(
+                "flushAllInboundDebouncers", "waitForFollowupQueueDrain", "markDraining", "awaitRunningTurns",
+                "apply", "clearDraining");
+    }
+
+    @Test
+    void drainTimeoutLogsAWarningNamingTheRemainingCount() throws Exception {
+        Logger logger = (Logger) LoggerFactory.getLogger(RunLoop.class);
+        Level levelBefore = logger.getLevel();
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        logger.setLevel(Level.WARN);
+        try {
+            target.flushReport = new FlushReport(true, 1, 0);
+            target.drainReport = new DrainReport(false, 7);
+
+            ReloadOutcome outcome = await(loop().requestReload("test"));
+
+            assertThat(outcome.applied()).isTrue();
+            List<ILoggingEvent> warnings;
+            synchronized (appender.list) {
+                warnings = appender.list.stream().filter(event -> event.getLevel() == Level.WARN).toList();
+            }
+            assertThat(warnings).extracting(ILoggingEvent::getFormattedMessage)
+                    .anySatisfy(message -> assertThat(message).contains("remaining=7"));
+            // The timeout is a warning, not a failure: the reload still ran to the end.
+            assertThat(target.steps()).containsSubsequence("waitForFollowupQueueDrain", "markDraining", "apply",
+                    "clearDraining");
+        } finally {
+            logger.detachAppender(appender);
+            logger.setLevel(levelBefore);
+            appender.stop();
+        }
+    }
+
+    @Test
+    void turnsStillRunningAfterTheDeferralAreAbortedAndTheReloadStillApplies() throws Exception {
+        target.runningTurnsFinished = false;
+        target.abortedTurns = 2;
+
+        ReloadOutcome outcome = await(loop().requestReload("test"));
+
+        assertThat(outcome.applied()).isTrue();
+        assertThat(outcome.generation()).isEqualTo(2);
+        assertThat(target.steps()).containsExactly(
+                "flushAllInboundDebouncers", "markDraining", "awaitRunningTurns", "abortRunningTurns", "apply",
+                "clearDraining");
+        assertThat(target.awaitedTimeouts).containsExactly(Duration.ofMillis(gatewayConfig.reload().deferralTimeoutMs()));
+    }
+
+    @Test
+    void invalidConfigurationChangesNothingAndReportsTheErrors() throws Exception {
+        String error = "messages.queue.cap: must be >= 1, got 0";
+        RunLoop loop = loop(() -> {
+            throw new ConfigException(List.of(error));
+        });
+
+        ReloadOutcome outcome = await(loop.requestReload("test"));
+
+        assertThat(outcome.applied()).isFalse();
+        assertThat(outcome.errors()).containsExactly(error);
+        assertThat(outcome.generation()).isEqualTo(1);
+        assertThat(loop.generation()).isEqualTo(1);
+        assertThat(target.steps()).isEmpty();
+        assertThat(metrics.get("ferry.reloads").tag("result", "failed").counter().count()).isEqualTo(1.0);
+        assertThat(metrics.get("ferry.reloads").tag("result", "applied").counter().count()).isZero();
+    }
+
+    @Test
+    void reloadsRequestedDuringAReloadCoalesceIntoExactlyOneMore() throws Exception {
+        CountDownLatch firstApplyEntered = new CountDownLatch(1);
+        CountDownLatch releaseFirstApply = new CountDownLatch(1);
+        AtomicInteger applies = new AtomicInteger();
+        target.onApply = next -> {
+            if (applies.incrementAndGet() == 1) {
+                firstApplyEntered.countDown();
+                awaitUninterruptibly(releaseFirstApply);
+            }
+        };
+        RunLoop loop = loop();
+
+        CompletableFuture<ReloadOutcome> first = loop.requestReload("first");
+        assertThat(firstApplyEntered.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+        List<CompletableFuture<ReloadOutcome>> during = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            during.add(loop.requestReload("during-" + i));
+        }
+        assertThat(during).allSatisfy(future -> assertThat(future).isSameAs(during.get(0)));
+        assertThat(during.get(0)).isNotSameAs(first).isNotDone();
+        releaseFirstApply.countDown();
+
+        ReloadOutcome firstOutcome = await(first);
+        ReloadOutcome coalesced = await(during.get(0));
+
+        assertThat(firstOutcome.applied()).isTrue();
+        assertThat(firstOutcome.generation()).isEqualTo(2);
+        assertThat(coalesced.applied()).isTrue();
+        assertThat(coalesced.generation()).isEqualTo(3);
+        assertThat(applies.get()).isEqualTo(2);
+        assertThat(target.steps()).filteredOn("apply"::equals).hasSize(2);
+        assertThat(loop.generation()).isEqualTo(3);
+    }
+
+    @Test
+    void eachAppliedReloadAdvancesTheGeneration() throws Exception {
+        RunLoop loop = loop();
+        assertThat(loop.generation()).isEqualTo(1);
+
+        assertThat(await(loop.requestReload("one")).generation()).isEqualTo(2);
+        assertThat(await(loop.requestReload("two")).generation()).isEqualTo(3);
+        assertThat(await(loop.requestReload("three")).generation()).isEqualTo(4);
+
+        assertThat(loop.generation()).isEqualTo(4);
+        assertThat(metrics.get("ferry.reloads").tag("result", "applied").counter().count()).isEqualTo(3.0);
+    }
+
+    @Test
+    void drainingIsClearedEvenWhenApplyFails() throws Exception {
+        target.onApply = next -> {
+            throw new IllegalStateException("cannot bind 127.0.0.1:1");
+        };
+        RunLoop loop = loop();
+
+        ReloadOutcome outcome = await(loop.requestReload("test"));
+
+        assertThat(outcome.applied()).isFalse();
+        assertThat(outcome.errors()).anySatisfy(error -> assertThat(error).contains("cannot bind 127.0.0.1:1"));
+        assertThat(outcome.generation()).isEqualTo(1);
+        assertThat(loop.generation()).isEqualTo(1);
+        assertThat(target.steps()).containsSubsequence("markDraining", "apply", "clearDraining");
+        assertThat(target.steps()).last().isEqualTo("clearDraining");
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        try {
+            if (!latch.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("latch not released");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Records every step with an effect, in call order; queries ({@code hasQueuedFollowups}) are not steps. */
+    private static final class RecordingTarget implements ReloadTarget {
+        private final List<String> steps = new ArrayList<>();
+        final List<Duration> awaitedTimeouts = new ArrayList<>();
+        volatile FlushReport flushReport = new FlushReport(true, 0, 0);
+        volatile boolean queuedFollowups;
+        volatile DrainReport drainReport = new DrainReport(true, 0);
+        volatile boolean runningTurnsFinished = true;
+        volatile int abortedTurns;
+        volatile Consumer<LoadedConfig> onApply = next -> { };
+
+        List<String> steps() {
+            synchronized (steps) {
+                return List.copyOf(steps);
+            }
+        }
+
+        private void record(String step) {
+            synchronized (steps) {
+                steps.add(step);
+            }
+        }
+
+        @Override
+        public FlushReport flushAllInboundDebouncers(Duration timeout) {
+            record("flushAllInboundDebouncers");
+            return flushReport;
+        }
+
+        @Override
+        public boolean hasQueuedFollowups() {
+            return queuedFollowups;
+        }
+
+        @Override
+        public DrainReport waitForFollowupQueueDrain(Duration timeout) {
+            record("waitForFollowupQueueDrain");
+            return drainReport;
+        }
+
+        @Override
+        public void markDraining() {
+            record("markDraining");
+        }
+
+        @Override
+        public boolean awaitRunningTurns(Duration timeout) {
+            record("awaitRunningTurns");
+            synchronized (awaitedTimeouts) {
+                awaitedTimeouts.add(timeout);
+            }
+            return runningTurnsFinished;
+        }
+
+        @Override
+        public int abortRunningTurns() {
+            record("abortRunningTurns");
+            return abortedTurns;
+        }
+
+        @Override
+        public void apply(LoadedConfig next) {
+            record("apply");
+            onApply.accept(next);
+        }
+
+        @Override
+        public void clearDraining() {
+            record("clearDraining");
+        }
+    }
+}
