@@ -90,4 +90,43 @@ class CommandLineIT {
         assertThat(result.exitCode()).as(result.output()).isZero();
         assertThat(result.output()).contains("selfcheck: ok");
     }
+
+    @Test
+    void reloadAndConfigCommandsTalkToTheRunningGateway() throws Exception {
+        Path config = dir.resolve("ferry.json5");
+        Path state = dir.resolve("state");
+        // A fixed port lets the CLI find the gateway from the same file, as an operator's would.
+        int port = freePort();
+        Files.writeString(config, "{ gateway: { port: %d, auth: { token: 'cli-secret' } }, state: { dir: '%s' } }"
+                .formatted(port, state));
+        try (GatewayProcess gateway = GatewayProcess.start("gateway", "--config", config.toString())) {
+            gateway.awaitReady(TIMEOUT);
+            assertThat(Files.readString(state.resolve("ferry.pid")).trim())
+                    .isEqualTo(Long.toString(gateway.process().pid()));
+
+            GatewayProcess.Result reload = GatewayProcess.run(TIMEOUT, "reload", "--config", config.toString());
+            assertThat(reload.exitCode()).as(reload.output()).isZero();
+            assertThat(reload.output()).contains("\"applied\" : true").contains("\"generation\" : 2");
+
+            GatewayProcess.Result patch = GatewayProcess.run(TIMEOUT, "config", "patch", "--config", config.toString(),
+                    "{ messages: { inbound: { debounceMs: 5 } } }");
+            assertThat(patch.exitCode()).as(patch.output()).isZero();
+            assertThat(Files.readString(config)).contains("\"debounceMs\" : 5").contains("cli-secret");
+            assertThat(Files.exists(dir.resolve("ferry.json5.bak"))).isTrue();
+
+            GatewayProcess.Result get = GatewayProcess.run(TIMEOUT, "config", "get", "--config", config.toString());
+            assertThat(get.exitCode()).as(get.output()).isZero();
+            assertThat(get.output()).contains("\"debounceMs\" : 5").contains("<redacted>").doesNotContain("cli-secret");
+
+            GatewayProcess.Result status = GatewayProcess.run(TIMEOUT, "status", "--config", config.toString());
+            assertThat(status.output()).contains("\"generation\" : 3");
+        }
+        assertThat(Files.exists(state.resolve("ferry.pid"))).as("the pid file goes with the process").isFalse();
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
 }
