@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,7 +44,8 @@ import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.intake.Intake;
 import dev.ferry.intake.channel.webhook.WebhookInbound;
 import dev.ferry.intake.channel.webhook.WebhookReplyTransport;
-import dev.ferry.journal.InMemoryJournal;
+import dev.ferry.journal.SqliteJournal;
+import dev.ferry.journal.Turn;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
 import dev.ferry.journal.JournalStats;
@@ -66,6 +69,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
     private static final String WEBHOOK = "webhook";
+    private static final Duration PRUNE_EVERY = Duration.ofHours(1);
 
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final SystemScheduler scheduler = new SystemScheduler("ferry-timer");
@@ -94,7 +98,7 @@ public final class Gateway implements AutoCloseable {
         this.loaded = loaded;
         FerryConfig config = loaded.config();
         this.pidFile = config.state().dir().resolve("ferry.pid");
-        this.journal = new InMemoryJournal();
+        this.journal = SqliteJournal.open(config.state().dir().resolve("journal.db"), config.journal().sync());
         this.backend = createBackend(config);
         this.outbox = new Outbox(journal, scheduler, RetryPolicy.DEFAULT, metrics);
         this.turns = new TurnScheduler(journal, backend, outbox, turnSettings(config), config.messages().queue(),
@@ -107,6 +111,7 @@ public final class Gateway implements AutoCloseable {
         this.configRpc = new ConfigRpc(() -> this.loaded, runLoop);
         this.http = new HttpApi(config.gateway(), this::gatewayToken, rpcMethods(), () -> webhook, metrics, this::health);
         replay();
+        schedulePrune(Duration.ofMinutes(1));
     }
 
     /** Builds the gateway, replays the journal and opens the listener; the returned gateway is serving. */
@@ -215,14 +220,43 @@ public final class Gateway implements AutoCloseable {
         debouncer.submit(message);
     }
 
+    /**
+     * Runs again what the journal holds unfinished: replies not yet delivered, turns started but not
+     * completed (as the same turns, so their reply ids do not change), then pending messages in their
+     * original order.
+     */
     private void replay() {
         List<Reply> undelivered = journal.undeliveredReplies();
-        List<InboundMessage> pending = journal.pendingMessages();
+        List<Turn> open = journal.openTurns();
+        Set<Long> inOpenTurns = new HashSet<>();
+        open.forEach(turn -> turn.messages().forEach(message -> inOpenTurns.add(message.seq())));
+        List<InboundMessage> pending = journal.pendingMessages().stream()
+                .filter(message -> !inOpenTurns.contains(message.seq())).toList();
         undelivered.forEach(outbox::enqueue);
+        open.forEach(turns::replay);
         pending.forEach(message -> router.route(List.of(message)));
-        if (!pending.isEmpty() || !undelivered.isEmpty()) {
-            log.info("replayed journal pendingMessages={} undeliveredReplies={}", pending.size(), undelivered.size());
+        if (!pending.isEmpty() || !open.isEmpty() || !undelivered.isEmpty()) {
+            log.info("replayed journal openTurns={} pendingMessages={} undeliveredReplies={}", open.size(),
+                    pending.size(), undelivered.size());
         }
+    }
+
+    /** Prunes settled rows past {@code journal.retentionDays} now and then, on the journal's writer, never blocking intake. */
+    private void schedulePrune(Duration after) {
+        scheduler.schedule(after, () -> {
+            if (closed.get()) {
+                return;
+            }
+            long cutoff = System.currentTimeMillis() - Duration.ofDays(loaded.config().journal().retentionDays()).toMillis();
+            journal.prune(cutoff).whenComplete((removed, error) -> {
+                if (error != null) {
+                    log.warn("journal prune failed reason={}", error.toString());
+                } else if (removed > 0) {
+                    log.info("journal pruned rows={} retentionDays={}", removed, loaded.config().journal().retentionDays());
+                }
+            });
+            schedulePrune(PRUNE_EVERY);
+        });
     }
 
     /** What a reload reads: the file the gateway started from, or the same inline configuration again. */
@@ -326,6 +360,7 @@ public final class Gateway implements AutoCloseable {
                 .addSync("status", params -> status())
                 .addSync("sessions.list", params -> sessionsList())
                 .addSync("chat.history", this::chatHistory)
+                .add("sessions.reset", this::resetSession)
                 .add("gateway.reload", params -> reload("rpc").thenApply(ConfigRpc::describe));
         configRpc.register(methods);
         return methods;
@@ -372,6 +407,17 @@ public final class Gateway implements AutoCloseable {
                 .put("turns", session.turns())
                 .put("lastActiveEpochMs", session.lastActiveEpochMs()));
         return Json.object().set("sessions", sessions);
+    }
+
+    /** Clears one session's transcript and {@code /queue} settings. */
+    private CompletableFuture<JsonNode> resetSession(ObjectNode params) {
+        String sessionKey = params.path("sessionKey").asText("");
+        if (sessionKey.isBlank()) {
+            throw RpcException.invalidParams("params.sessionKey: required (see sessions.list)");
+        }
+        return turns.setDirective(sessionKey, null)
+                .thenCompose(ignored -> journal.resetSession(sessionKey))
+                .thenApply(ignored -> Json.object().put("sessionKey", sessionKey).put("reset", true));
     }
 
     private JsonNode chatHistory(ObjectNode params) {

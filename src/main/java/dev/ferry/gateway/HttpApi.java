@@ -30,6 +30,7 @@ final class HttpApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
 
     static final int MAX_BODY_BYTES = 1 << 20;
+    private static final JsonNode NOOP_ANSWER = Json.object().put("accepted", false).put("noop", true);
 
     private final Javalin app;
 
@@ -55,6 +56,12 @@ final class HttpApi implements AutoCloseable {
                 }
             });
             javalin.routes.post("/channels/webhook/inbound", ctx -> handleWebhook(ctx, webhook.get()));
+            // Reads the body like the webhook and does nothing else: the HTTP stack's own cost, for benchmarks.
+            javalin.routes.post("/bench/noop", ctx -> {
+                if (readBody(ctx) != null) {
+                    json(ctx, 202, NOOP_ANSWER);
+                }
+            });
 
             javalin.routes.error(404, ctx -> {
                 // Keep a handler's own JSON 404 (a disabled channel); replace Javalin's plain-text one.

@@ -258,6 +258,17 @@ public final class InMemoryJournal implements Journal {
     }
 
     @Override
+    public List<Turn> openTurns() {
+        // Nothing survives the process here, so a new start never finds an open turn.
+        return List.of();
+    }
+
+    @Override
+    public CompletableFuture<Integer> prune(long olderThanEpochMs) {
+        return CompletableFuture.completedFuture(0);
+    }
+
+    @Override
     public List<Reply> undeliveredReplies() {
         lock.lock();
         try {

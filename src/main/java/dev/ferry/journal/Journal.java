@@ -62,6 +62,12 @@ public interface Journal extends AutoCloseable {
     /** Messages not yet done, in journal order: what a new start must run again. */
     List<InboundMessage> pendingMessages();
 
+    /** Turns started and neither completed nor superseded, oldest first: a new start runs them again as they are. */
+    List<Turn> openTurns();
+
+    /** Deletes settled messages, finished turns and delivered replies older than the cutoff; returns rows removed. */
+    CompletableFuture<Integer> prune(long olderThanEpochMs);
+
     /** Replies not yet delivered, oldest first. */
     List<Reply> undeliveredReplies();
 

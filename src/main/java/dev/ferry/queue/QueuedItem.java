@@ -4,15 +4,21 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 import dev.ferry.journal.InboundMessage;
+import dev.ferry.journal.Turn;
 
 /**
  * One batch waiting in a followup queue. {@code queued} is true when it arrived while the session was
  * busy; a batch for an idle session only waits for a free turn slot and runs with its plain text.
+ * {@code replayed} is a turn the journal already holds from before a restart: it runs again as it is.
  */
-record QueuedItem(List<InboundMessage> messages, boolean queued) {
+record QueuedItem(List<InboundMessage> messages, boolean queued, Turn replayed) {
 
     QueuedItem {
         messages = List.copyOf(messages);
+    }
+
+    QueuedItem(List<InboundMessage> messages, boolean queued) {
+        this(messages, queued, null);
     }
 
     /** The batch's texts joined by newlines, in arrival order. */

@@ -83,7 +83,7 @@ public final class TurnScheduler {
     private final Timer turnDuration;
 
     /** What the next turn of a queue will be: its items, prompt, and whether summaries went into it. */
-    private record TurnInput(SessionQueue queue, List<InboundMessage> messages, String prompt) {}
+    private record TurnInput(SessionQueue queue, List<InboundMessage> messages, String prompt, Turn replayed) {}
 
     public TurnScheduler(Journal journal, AgentBackend backend, Outbox outbox, TurnSettings settings,
                          QueueConfig queueConfig, Scheduler scheduler, Executor executor, RetryPolicy retryPolicy,
@@ -135,6 +135,26 @@ public final class TurnScheduler {
             lock.unlock();
         }
         afterUnlock.forEach(Runnable::run);
+        startReadyTurns();
+    }
+
+    /**
+     * Queues a turn the journal holds from before a restart, to run again as the same turn (same reply
+     * id) ahead of anything submitted after it. Used only while the gateway starts.
+     */
+    public void replay(Turn turn) {
+        lock.lock();
+        try {
+            SessionQueue queue = queueOf(turn.sessionKey());
+            queue.channel = turn.lastMessage().channel();
+            queue.items.addLast(new QueuedItem(turn.messages(), false, turn));
+            if (!queue.turnRunning && !queue.waitingForSlot) {
+                markReady(queue);
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
         startReadyTurns();
     }
 
@@ -604,6 +624,10 @@ public final class TurnScheduler {
         if (head == null) {
             return null;
         }
+        if (head.replayed() != null) {
+            queue.items.pollFirst();
+            return new TurnInput(queue, head.messages(), head.replayed().prompt(), head.replayed());
+        }
         QueueSettings current = settingsOf(queue, head.lastMessage().channel());
         List<QueuedItem> taken = new ArrayList<>();
         String prompt;
@@ -624,11 +648,15 @@ public final class TurnScheduler {
             queue.summaryLines.clear();
         }
         List<InboundMessage> messages = taken.stream().flatMap(item -> item.messages().stream()).toList();
-        return new TurnInput(queue, messages, prompt);
+        return new TurnInput(queue, messages, prompt, null);
     }
 
     private void beginTurn(TurnInput input) {
         SessionQueue queue = input.queue();
+        if (input.replayed() != null) {
+            runTurn(queue, input.replayed(), 0);
+            return;
+        }
         journal.startTurn(queue.sessionKey, input.messages(), input.prompt()).whenComplete((turn, error) -> {
             if (error != null) {
                 // The journal refused the turn's inputs: running it anyway could answer a message twice.

@@ -48,7 +48,12 @@ public final class ChatCommandHandler {
     }
 
     private InboundMessage reset(String sessionKey, InboundMessage message, String rest) {
-        journal.resetSession(sessionKey).join();
+        // Not joined: this may run on the journal's completion thread, which must never wait on itself.
+        journal.resetSession(sessionKey).whenComplete((ok, error) -> {
+            if (error != null) {
+                log.error("could not reset session={}", sessionKey, error);
+            }
+        });
         log.info("session reset session={}", sessionKey);
         if (!rest.isEmpty()) {
             return withText(message, rest);
@@ -71,7 +76,7 @@ public final class ChatCommandHandler {
         }
         QueueOverride stored = directive.reset() ? null : journal.queueDirective(sessionKey);
         QueueOverride updated = stored == null ? directive.settings() : stored.mergedWith(directive.settings());
-        turns.setDirective(sessionKey, updated).join();
+        turns.setDirective(sessionKey, updated);
         log.info("queue directive set session={} directive={}", sessionKey, updated);
         if (!directive.remainingText().isEmpty()) {
             return withText(message, directive.remainingText());

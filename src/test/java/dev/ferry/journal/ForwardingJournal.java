@@ -88,6 +88,16 @@ public class ForwardingJournal implements Journal {
     }
 
     @Override
+    public List<Turn> openTurns() {
+        return delegate.openTurns();
+    }
+
+    @Override
+    public CompletableFuture<Integer> prune(long olderThanEpochMs) {
+        return delegate.prune(olderThanEpochMs);
+    }
+
+    @Override
     public List<Reply> undeliveredReplies() {
         return delegate.undeliveredReplies();
     }

@@ -1,0 +1,722 @@
+package dev.ferry.journal;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.ferry.config.DropPolicy;
+import dev.ferry.config.JournalSync;
+import dev.ferry.config.QueueMode;
+import dev.ferry.config.QueueOverride;
+
+/**
+ * The durable journal: one SQLite file in WAL mode. Every write goes through one writer thread that
+ * commits whatever is queued in one transaction (group commit), so concurrent appends share one sync;
+ * a write's future completes only after its commit, and in commit order, on a separate completion
+ * thread so that callers may chain further journal writes without deadlock. Reads use their own
+ * connection. Thread-safe.
+ */
+public final class SqliteJournal implements Journal {
+    private static final Logger log = LoggerFactory.getLogger(SqliteJournal.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_BATCH = 2_000;
+
+    private final Path file;
+    private final Connection writer;
+    private final Connection reader;
+    private final Object readLock = new Object();
+    private final String instanceId;
+    private final BlockingQueue<Write<?>> writes = new LinkedBlockingQueue<>();
+    private final ExecutorService completions = Executors.newSingleThreadExecutor(daemon("ferry-journal-ack"));
+    private final Thread writerThread;
+    /** Writer thread only. */
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
+    private volatile boolean closing;
+
+    /** One write: runs inside the batch transaction; its future completes after the commit. */
+    @FunctionalInterface
+    private interface Body<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    private static final class Write<T> {
+        final Body<T> body;
+        final CompletableFuture<T> future = new CompletableFuture<>();
+        T result;
+        Throwable failure;
+
+        Write(Body<T> body) {
+            this.body = body;
+        }
+    }
+
+    private SqliteJournal(Path file, Connection writer, Connection reader, String instanceId) {
+        this.file = file;
+        this.writer = writer;
+        this.reader = reader;
+        this.instanceId = instanceId;
+        this.writerThread = new Thread(this::writeLoop, "ferry-journal-writer");
+        this.writerThread.setDaemon(true);
+        this.writerThread.start();
+    }
+
+    /**
+     * Opens (creating if needed) the journal at {@code file}. A file that is not a readable, intact
+     * journal stops here with a {@link JournalException} naming it; it is never replaced or reset.
+     */
+    public static SqliteJournal open(Path file, JournalSync sync) {
+        Connection writer = null;
+        Connection reader = null;
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            if (Files.exists(file) && !Files.isReadable(file)) {
+                throw new JournalException("journal " + file + " is not readable", null);
+            }
+            String url = "jdbc:sqlite:" + file.toAbsolutePath();
+            writer = DriverManager.getConnection(url);
+            try (Statement statement = writer.createStatement()) {
+                statement.execute("PRAGMA busy_timeout = 5000");
+                check(statement, "PRAGMA quick_check", file);
+                statement.execute("PRAGMA journal_mode = WAL");
+                statement.execute("PRAGMA synchronous = " + (sync == JournalSync.NORMAL ? "NORMAL" : "FULL"));
+                statement.execute("PRAGMA foreign_keys = OFF");
+            }
+            SqliteSchema.create(writer);
+            String instanceId = instanceId(writer);
+            writer.setAutoCommit(false);
+            reader = DriverManager.getConnection(url);
+            try (Statement statement = reader.createStatement()) {
+                statement.execute("PRAGMA busy_timeout = 5000");
+            }
+            log.info("journal open path={} sync={} instance={}", file, sync.name().toLowerCase(), instanceId);
+            return new SqliteJournal(file, writer, reader, instanceId);
+        } catch (SQLException e) {
+            closeQuietly(writer);
+            closeQuietly(reader);
+            throw new JournalException("journal " + file + " cannot be opened: " + e.getMessage()
+                    + " (it is left as it is; move it aside to start with an empty journal)", e);
+        } catch (IOException e) {
+            throw new JournalException("journal " + file + " cannot be created: " + e.getMessage(), e);
+        }
+    }
+
+    private static void check(Statement statement, String pragma, Path file) throws SQLException {
+        try (ResultSet result = statement.executeQuery(pragma)) {
+            String verdict = result.next() ? result.getString(1) : "no answer";
+            if (!"ok".equalsIgnoreCase(verdict)) {
+                throw new SQLException("integrity check failed: " + verdict);
+            }
+        }
+    }
+
+    private static String instanceId(Connection connection) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("SELECT value FROM meta WHERE key = 'instance'")) {
+            ResultSet result = select.executeQuery();
+            if (result.next()) {
+                return result.getString(1);
+            }
+        }
+        // Reply ids carry it: a new journal must never reuse an old one's reply ids.
+        String id = UUID.randomUUID().toString().substring(0, 8);
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO meta(key, value) VALUES ('instance', ?)")) {
+            insert.setString(1, id);
+            insert.executeUpdate();
+        }
+        return id;
+    }
+
+    // ---- the writer ---------------------------------------------------------------------------------------
+
+    private <T> CompletableFuture<T> submit(Body<T> body) {
+        Write<T> write = new Write<>(body);
+        if (closing) {
+            write.future.completeExceptionally(new JournalException("journal " + file + " is closed", null));
+            return write.future;
+        }
+        writes.add(write);
+        return write.future;
+    }
+
+    private void writeLoop() {
+        List<Write<?>> batch = new ArrayList<>();
+        while (true) {
+            try {
+                Write<?> first = writes.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    if (closing && writes.isEmpty()) {
+                        return;
+                    }
+                    continue;
+                }
+                batch.add(first);
+                writes.drainTo(batch, MAX_BATCH - 1);
+                commit(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    /** Runs every write of the batch in one transaction, each behind a savepoint so one failure spoils no other. */
+    private void commit(List<Write<?>> batch) {
+        try {
+            for (Write<?> write : batch) {
+                cached("SAVEPOINT w", false).execute();
+                try {
+                    run(write);
+                    cached("RELEASE w", false).execute();
+                } catch (SQLException | RuntimeException e) {
+                    cached("ROLLBACK TO w", false).execute();
+                    cached("RELEASE w", false).execute();
+                    write.failure = e;
+                }
+            }
+            writer.commit();
+        } catch (SQLException e) {
+            log.error("journal commit failed path={} writes={}", file, batch.size(), e);
+            try {
+                writer.rollback();
+            } catch (SQLException ignored) {
+                // The connection is in trouble already; every write of the batch fails below.
+            }
+            JournalException failure = new JournalException("journal commit failed: " + e.getMessage(), e);
+            List<Write<?>> failed = List.copyOf(batch);
+            completions.execute(() -> failed.forEach(write -> write.future.completeExceptionally(failure)));
+            return;
+        }
+        List<Write<?>> committed = List.copyOf(batch);
+        completions.execute(() -> committed.forEach(SqliteJournal::complete));
+    }
+
+    private <T> void run(Write<T> write) throws SQLException {
+        write.result = write.body.run(writer);
+    }
+
+    private static <T> void complete(Write<T> write) {
+        if (write.failure != null) {
+            write.future.completeExceptionally(write.failure);
+        } else {
+            write.future.complete(write.result);
+        }
+    }
+
+    // ---- writes --------------------------------------------------------------------------------------------
+
+    /**
+     * The writer's statements, prepared once: compiling SQL on every write would cost more than the write.
+     * Used only by the writer thread.
+     */
+    private PreparedStatement cached(String sql, boolean returnKeys) throws SQLException {
+        PreparedStatement statement = statements.get(sql);
+        if (statement == null) {
+            statement = returnKeys ? writer.prepareStatement(sql, Statement.RETURN_GENERATED_KEYS) : writer.prepareStatement(sql);
+            statements.put(sql, statement);
+        }
+        statement.clearParameters();
+        return statement;
+    }
+
+    @Override
+    public CompletableFuture<AppendResult> append(InboundMessage message) {
+        return submit(connection -> {
+            { PreparedStatement find = cached("SELECT seq FROM messages WHERE channel = ? AND account = ? AND conversation = ? AND message_id = ?", false);
+                find.setString(1, message.channel());
+                find.setString(2, message.account());
+                find.setString(3, message.conversation());
+                find.setString(4, message.messageId());
+                ResultSet found = find.executeQuery();
+                if (found.next()) {
+                    bumpCounter(connection, "duplicates");
+                    return new AppendResult(found.getLong(1), true);
+                }
+            }
+            { PreparedStatement insert = cached("INSERT INTO messages(channel, account, conversation, sender, message_id, text, thread_id,"
+                            + " reply_to_id, media, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", true);
+                insert.setString(1, message.channel());
+                insert.setString(2, message.account());
+                insert.setString(3, message.conversation());
+                insert.setString(4, message.sender());
+                insert.setString(5, message.messageId());
+                insert.setString(6, message.text());
+                insert.setString(7, message.threadId());
+                insert.setString(8, message.replyToId());
+                insert.setString(9, message.media().isEmpty() ? null : json(message.media()));
+                insert.setLong(10, message.receivedAtEpochMs());
+                insert.executeUpdate();
+                ResultSet keys = insert.getGeneratedKeys();
+                keys.next();
+                return new AppendResult(keys.getLong(1), false);
+            }
+        });
+    }
+
+    @Override
+    public CompletableFuture<Turn> startTurn(String sessionKey, List<InboundMessage> messages, String prompt) {
+        return submit(connection -> {
+            requireFree(connection, messages);
+            long turnId;
+            { PreparedStatement insert = cached("INSERT INTO turns(session_key, prompt, created_at) VALUES (?, ?, ?)", true);
+                insert.setString(1, sessionKey);
+                insert.setString(2, prompt);
+                insert.setLong(3, System.currentTimeMillis());
+                insert.executeUpdate();
+                ResultSet keys = insert.getGeneratedKeys();
+                keys.next();
+                turnId = keys.getLong(1);
+            }
+            String replyId = "fr-" + instanceId + "-" + turnId;
+            update(connection, "UPDATE turns SET reply_id = ? WHERE id = ?", replyId, turnId);
+            for (InboundMessage message : messages) {
+                update(connection, "UPDATE messages SET turn_id = ? WHERE seq = ?", turnId, message.seq());
+            }
+            return new Turn(turnId, replyId, sessionKey, messages, prompt);
+        });
+    }
+
+    @Override
+    public CompletableFuture<Turn> joinTurn(Turn turn, InboundMessage message) {
+        return submit(connection -> {
+            requireFree(connection, List.of(message));
+            Turn joined = turn.including(message);
+            update(connection, "UPDATE messages SET turn_id = ? WHERE seq = ?", turn.id(), message.seq());
+            update(connection, "UPDATE turns SET prompt = ? WHERE id = ?", joined.prompt(), turn.id());
+            return joined;
+        });
+    }
+
+    /** A message may join a turn only while it is pending and in no turn. */
+    private void requireFree(Connection connection, List<InboundMessage> messages) throws SQLException {
+        { PreparedStatement select = cached("SELECT state, turn_id FROM messages WHERE seq = ?", false);
+            for (InboundMessage message : messages) {
+                select.setLong(1, message.seq());
+                ResultSet row = select.executeQuery();
+                if (!row.next() || row.getInt(1) != SqliteSchema.PENDING) {
+                    throw new IllegalStateException("message seq=" + message.seq() + " is not pending");
+                }
+                long turnId = row.getLong(2);
+                if (!row.wasNull()) {
+                    throw new IllegalStateException("message seq=" + message.seq() + " already belongs to turn " + turnId);
+                }
+            }
+        }
+    }
+
+    @Override
+    public CompletableFuture<Reply> completeTurn(Turn turn, String replyText) {
+        return submit(connection -> {
+            long now = System.currentTimeMillis();
+            settle(connection, turn.messages(), SqliteSchema.DONE, null, now);
+            update(connection, "UPDATE turns SET state = 1 WHERE id = ?", turn.id());
+            { PreparedStatement insert = cached("INSERT INTO transcript(session_key, turn_id, prompt, reply, completed_at) VALUES (?, ?, ?, ?, ?)", false);
+                insert.setString(1, turn.sessionKey());
+                insert.setLong(2, turn.id());
+                insert.setString(3, turn.prompt());
+                insert.setString(4, replyText);
+                insert.setLong(5, now);
+                insert.executeUpdate();
+            }
+            Reply reply = replyTo(turn.replyId(), turn.id(), turn.sessionKey(), turn.messages(), replyText);
+            putInOutbox(connection, reply, now);
+            return reply;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> supersedeTurn(Turn turn, String reason) {
+        return submit(connection -> {
+            settle(connection, turn.messages(), SqliteSchema.SUPERSEDED, reason, System.currentTimeMillis());
+            update(connection, "UPDATE turns SET state = 2 WHERE id = ?", turn.id());
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> dropMessages(List<InboundMessage> messages, String reason) {
+        return submit(connection -> {
+            settle(connection, messages, SqliteSchema.DROPPED, reason, System.currentTimeMillis());
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Reply> completeWithoutTurn(String sessionKey, InboundMessage message, String replyText) {
+        return submit(connection -> {
+            long now = System.currentTimeMillis();
+            settle(connection, List.of(message), SqliteSchema.DONE, null, now);
+            Reply reply = replyTo("fr-" + instanceId + "-c" + message.seq(), 0, sessionKey, List.of(message), replyText);
+            putInOutbox(connection, reply, now);
+            return reply;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Reply> recordNotice(String sessionKey, InboundMessage about, String text) {
+        return submit(connection -> {
+            String replyId = "fr-" + instanceId + "-n" + UUID.randomUUID().toString().substring(0, 13);
+            Reply notice = new Reply(replyId, 0, sessionKey, about.channel(), about.account(), about.conversation(),
+                    about.sender(), about.threadId(), text, List.of());
+            putInOutbox(connection, notice, System.currentTimeMillis());
+            return notice;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> resetSession(String sessionKey) {
+        return submit(connection -> {
+            update(connection, "DELETE FROM transcript WHERE session_key = ?", sessionKey);
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> saveQueueDirective(String sessionKey, QueueOverride directive) {
+        return submit(connection -> {
+            if (directive == null || directive.isEmpty()) {
+                update(connection, "DELETE FROM sessions WHERE session_key = ?", sessionKey);
+            } else {
+                update(connection, "INSERT OR REPLACE INTO sessions(session_key, queue_directive) VALUES (?, ?)",
+                        sessionKey, json(directiveMap(directive)));
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> markDelivered(String replyId) {
+        return submit(connection -> {
+            update(connection, "UPDATE outbox SET delivered_at = ? WHERE reply_id = ?", System.currentTimeMillis(), replyId);
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Integer> prune(long olderThanEpochMs) {
+        return submit(connection -> update(connection,
+                "DELETE FROM messages WHERE state <> 0 AND settled_at < ?", olderThanEpochMs)
+                + update(connection, "DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?", olderThanEpochMs)
+                + update(connection, "DELETE FROM turns WHERE state <> 0 AND created_at < ?", olderThanEpochMs));
+    }
+
+    private void settle(Connection connection, List<InboundMessage> messages, int state, String reason, long now)
+            throws SQLException {
+        { PreparedStatement update = cached("UPDATE messages SET state = ?, reason = ?, settled_at = ? WHERE seq = ? AND state = 0", false);
+            for (InboundMessage message : messages) {
+                update.setInt(1, state);
+                update.setString(2, reason);
+                update.setLong(3, now);
+                update.setLong(4, message.seq());
+                update.executeUpdate();
+            }
+        }
+    }
+
+    private void putInOutbox(Connection connection, Reply reply, long now) throws SQLException {
+        // OR IGNORE: a turn completed twice (a replay racing a slow commit) keeps its first reply, never a second.
+        { PreparedStatement insert = cached("INSERT OR IGNORE INTO outbox(reply_id, turn_id, session_key, channel, account, conversation, recipient,"
+                        + " thread_id, text, in_reply_to, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", false);
+            insert.setString(1, reply.replyId());
+            insert.setLong(2, reply.turnId());
+            insert.setString(3, reply.sessionKey());
+            insert.setString(4, reply.channel());
+            insert.setString(5, reply.account());
+            insert.setString(6, reply.conversation());
+            insert.setString(7, reply.to());
+            insert.setString(8, reply.threadId());
+            insert.setString(9, reply.text());
+            insert.setString(10, json(reply.inReplyTo()));
+            insert.setLong(11, now);
+            insert.executeUpdate();
+        }
+    }
+
+    private void bumpCounter(Connection connection, String key) throws SQLException {
+        update(connection, "INSERT INTO meta(key, value) VALUES (?, '1')"
+                + " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1", key);
+    }
+
+    private int update(Connection connection, String sql, Object... args) throws SQLException {
+        { PreparedStatement statement = cached(sql, false);
+            for (int i = 0; i < args.length; i++) {
+                statement.setObject(i + 1, args[i]);
+            }
+            return statement.executeUpdate();
+        }
+    }
+
+    private static Reply replyTo(String replyId, long turnId, String sessionKey, List<InboundMessage> messages, String text) {
+        InboundMessage last = messages.get(messages.size() - 1);
+        List<String> inReplyTo = messages.stream().map(InboundMessage::messageId).toList();
+        return new Reply(replyId, turnId, sessionKey, last.channel(), last.account(), last.conversation(),
+                last.sender(), last.threadId(), text, inReplyTo);
+    }
+
+    // ---- reads --------------------------------------------------------------------------------------------
+
+    @FunctionalInterface
+    private interface Read<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    private <T> T read(Read<T> body) {
+        synchronized (readLock) {
+            try {
+                return body.run(reader);
+            } catch (SQLException e) {
+                throw new JournalException("journal " + file + " read failed: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    @Override
+    public QueueOverride queueDirective(String sessionKey) {
+        return read(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT queue_directive FROM sessions WHERE session_key = ?")) {
+                select.setString(1, sessionKey);
+                ResultSet row = select.executeQuery();
+                return row.next() ? directiveFrom(row.getString(1)) : null;
+            }
+        });
+    }
+
+    @Override
+    public List<InboundMessage> pendingMessages() {
+        return read(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT * FROM messages WHERE state = 0 ORDER BY seq")) {
+                return messagesFrom(select.executeQuery());
+            }
+        });
+    }
+
+    @Override
+    public List<Turn> openTurns() {
+        return read(connection -> {
+            Map<Long, List<InboundMessage>> byTurn = new LinkedHashMap<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT * FROM messages WHERE state = 0 AND turn_id IS NOT NULL ORDER BY seq")) {
+                ResultSet rows = select.executeQuery();
+                while (rows.next()) {
+                    byTurn.computeIfAbsent(rows.getLong("turn_id"), id -> new ArrayList<>()).add(messageFrom(rows));
+                }
+            }
+            List<Turn> turns = new ArrayList<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT id, reply_id, session_key, prompt FROM turns WHERE state = 0 ORDER BY id")) {
+                ResultSet rows = select.executeQuery();
+                while (rows.next()) {
+                    List<InboundMessage> messages = byTurn.get(rows.getLong(1));
+                    if (messages != null) {
+                        turns.add(new Turn(rows.getLong(1), rows.getString(2), rows.getString(3), messages, rows.getString(4)));
+                    }
+                }
+            }
+            return turns;
+        });
+    }
+
+    @Override
+    public List<Reply> undeliveredReplies() {
+        return read(connection -> {
+            List<Reply> replies = new ArrayList<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY created_at, rowid")) {
+                ResultSet rows = select.executeQuery();
+                while (rows.next()) {
+                    replies.add(new Reply(rows.getString("reply_id"), rows.getLong("turn_id"), rows.getString("session_key"),
+                            rows.getString("channel"), rows.getString("account"), rows.getString("conversation"),
+                            rows.getString("recipient"), rows.getString("thread_id"), rows.getString("text"),
+                            fromJson(rows.getString("in_reply_to"), new TypeReference<List<String>>() {})));
+                }
+            }
+            return replies;
+        });
+    }
+
+    @Override
+    public List<Exchange> transcript(String sessionKey, int limit) {
+        if (limit <= 0) {
+            return List.of();
+        }
+        return read(connection -> {
+            List<Exchange> exchanges = new ArrayList<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT turn_id, prompt, reply, completed_at FROM transcript WHERE session_key = ? ORDER BY id DESC LIMIT ?")) {
+                select.setString(1, sessionKey);
+                select.setInt(2, limit);
+                ResultSet rows = select.executeQuery();
+                while (rows.next()) {
+                    exchanges.add(new Exchange(rows.getLong(1), rows.getString(2), rows.getString(3), rows.getLong(4)));
+                }
+            }
+            Collections.reverse(exchanges);
+            return exchanges;
+        });
+    }
+
+    @Override
+    public List<SessionInfo> sessions() {
+        return read(connection -> {
+            List<SessionInfo> sessions = new ArrayList<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT session_key, COUNT(*), MAX(completed_at) FROM transcript GROUP BY session_key ORDER BY MAX(turn_id) DESC")) {
+                ResultSet rows = select.executeQuery();
+                while (rows.next()) {
+                    sessions.add(new SessionInfo(rows.getString(1), rows.getLong(2), rows.getLong(3)));
+                }
+            }
+            return sessions;
+        });
+    }
+
+    @Override
+    public JournalStats stats() {
+        return read(connection -> {
+            Map<Integer, Long> byState = new HashMap<>();
+            try (Statement statement = connection.createStatement()) {
+                ResultSet rows = statement.executeQuery("SELECT state, COUNT(*) FROM messages GROUP BY state");
+                while (rows.next()) {
+                    byState.put(rows.getInt(1), rows.getLong(2));
+                }
+                ResultSet outbox = statement.executeQuery("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL");
+                long outboxPending = outbox.next() ? outbox.getLong(1) : 0;
+                ResultSet dup = statement.executeQuery("SELECT value FROM meta WHERE key = 'duplicates'");
+                long duplicates = dup.next() ? Long.parseLong(dup.getString(1)) : 0;
+                long received = byState.values().stream().mapToLong(Long::longValue).sum();
+                return new JournalStats(received, duplicates, byState.getOrDefault(SqliteSchema.DONE, 0L),
+                        byState.getOrDefault(SqliteSchema.DROPPED, 0L), byState.getOrDefault(SqliteSchema.SUPERSEDED, 0L),
+                        byState.getOrDefault(SqliteSchema.PENDING, 0L), outboxPending);
+            }
+        });
+    }
+
+    private static List<InboundMessage> messagesFrom(ResultSet rows) throws SQLException {
+        List<InboundMessage> messages = new ArrayList<>();
+        while (rows.next()) {
+            messages.add(messageFrom(rows));
+        }
+        return messages;
+    }
+
+    private static InboundMessage messageFrom(ResultSet row) throws SQLException {
+        String media = row.getString("media");
+        return new InboundMessage(row.getLong("seq"), row.getString("channel"), row.getString("account"),
+                row.getString("conversation"), row.getString("sender"), row.getString("message_id"), row.getString("text"),
+                row.getString("thread_id"), row.getString("reply_to_id"),
+                media == null ? List.of() : fromJson(media, new TypeReference<List<Media>>() {}),
+                row.getLong("received_at"));
+    }
+
+    private static Map<String, Object> directiveMap(QueueOverride directive) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        if (directive.mode() != null) {
+            map.put("mode", directive.mode().configName());
+        }
+        if (directive.debounceMs() != null) {
+            map.put("debounceMs", directive.debounceMs());
+        }
+        if (directive.cap() != null) {
+            map.put("cap", directive.cap());
+        }
+        if (directive.drop() != null) {
+            map.put("drop", directive.drop().configName());
+        }
+        return map;
+    }
+
+    private static QueueOverride directiveFrom(String text) {
+        Map<String, Object> map = fromJson(text, new TypeReference<Map<String, Object>>() {});
+        return new QueueOverride(
+                map.containsKey("mode") ? QueueMode.parse((String) map.get("mode")).orElse(null) : null,
+                map.containsKey("debounceMs") ? ((Number) map.get("debounceMs")).longValue() : null,
+                map.containsKey("cap") ? ((Number) map.get("cap")).intValue() : null,
+                map.containsKey("drop") ? DropPolicy.parse((String) map.get("drop")).orElse(null) : null);
+    }
+
+    private static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("journal values always serialise", e);
+        }
+    }
+
+    private static <T> T fromJson(String text, TypeReference<T> type) {
+        try {
+            return JSON.readValue(text, type);
+        } catch (JsonProcessingException e) {
+            throw new JournalException("journal holds unreadable JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    // ---- closing ------------------------------------------------------------------------------------------
+
+    /** Commits what is queued, then closes the file. */
+    @Override
+    public void close() {
+        closing = true;
+        try {
+            writerThread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        completions.shutdown();
+        try {
+            completions.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (readLock) {
+            closeQuietly(reader);
+        }
+        closeQuietly(writer);
+        log.info("journal closed path={}", file);
+    }
+
+    private static void closeQuietly(Connection connection) {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException ignored) {
+                // Closing is best effort; the data is committed already.
+            }
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return runnable -> {
+            Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

@@ -1,0 +1,55 @@
+package dev.ferry.journal;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/** The journal's tables. A message's {@code state} is 0 pending, 1 done, 2 dropped, 3 superseded. */
+final class SqliteSchema {
+
+    static final int PENDING = 0;
+    static final int DONE = 1;
+    static final int DROPPED = 2;
+    static final int SUPERSEDED = 3;
+
+    private static final String[] STATEMENTS = {
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """
+        CREATE TABLE IF NOT EXISTS messages (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          channel TEXT NOT NULL, account TEXT NOT NULL, conversation TEXT NOT NULL, sender TEXT NOT NULL,
+          message_id TEXT NOT NULL, text TEXT NOT NULL, thread_id TEXT, reply_to_id TEXT, media TEXT,
+          received_at INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0, reason TEXT, turn_id INTEGER,
+          settled_at INTEGER,
+          UNIQUE (channel, account, conversation, message_id))""",
+        "CREATE INDEX IF NOT EXISTS messages_pending ON messages(state) WHERE state = 0",
+        "CREATE INDEX IF NOT EXISTS messages_turn ON messages(turn_id)",
+        """
+        CREATE TABLE IF NOT EXISTS turns (
+          id INTEGER PRIMARY KEY AUTOINCREMENT, session_key TEXT NOT NULL, reply_id TEXT,
+          prompt TEXT NOT NULL, state INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS turns_open ON turns(state) WHERE state = 0",
+        """
+        CREATE TABLE IF NOT EXISTS outbox (
+          reply_id TEXT PRIMARY KEY, turn_id INTEGER NOT NULL, session_key TEXT NOT NULL, channel TEXT NOT NULL,
+          account TEXT NOT NULL, conversation TEXT NOT NULL, recipient TEXT, thread_id TEXT, text TEXT NOT NULL,
+          in_reply_to TEXT NOT NULL, created_at INTEGER NOT NULL, delivered_at INTEGER)""",
+        "CREATE INDEX IF NOT EXISTS outbox_undelivered ON outbox(created_at) WHERE delivered_at IS NULL",
+        """
+        CREATE TABLE IF NOT EXISTS transcript (
+          id INTEGER PRIMARY KEY AUTOINCREMENT, session_key TEXT NOT NULL, turn_id INTEGER NOT NULL,
+          prompt TEXT NOT NULL, reply TEXT NOT NULL, completed_at INTEGER NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS transcript_session ON transcript(session_key, id)",
+        "CREATE TABLE IF NOT EXISTS sessions (session_key TEXT PRIMARY KEY, queue_directive TEXT)",
+    };
+
+    private SqliteSchema() {}
+
+    static void create(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            for (String sql : STATEMENTS) {
+                statement.execute(sql);
+            }
+        }
+    }
+}
