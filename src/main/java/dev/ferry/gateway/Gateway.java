@@ -109,7 +109,8 @@ public final class Gateway implements AutoCloseable {
         applyChannels(null, config);
         this.runLoop = new RunLoop(new Steps(), this::reloadSource, config.gateway(), metrics);
         this.configRpc = new ConfigRpc(() -> this.loaded, runLoop);
-        this.http = new HttpApi(config.gateway(), this::gatewayToken, rpcMethods(), () -> webhook, metrics, this::health);
+        this.http = new HttpApi(config.gateway(), this::gatewayToken, rpcMethods(), () -> webhook, metrics, this::health,
+                turnExecutor);
         replay();
         schedulePrune(Duration.ofMinutes(1));
     }
@@ -321,7 +322,7 @@ public final class Gateway implements AutoCloseable {
         FerryConfig now = next.config();
         if (!was.gateway().bind().equals(now.gateway().bind()) || was.gateway().port() != now.gateway().port()) {
             HttpApi rebound = new HttpApi(now.gateway(), this::gatewayToken, rpcMethods(), () -> webhook, metrics,
-                    this::health);
+                    this::health, turnExecutor);
             rebound.start();
             HttpApi old = http;
             http = rebound;

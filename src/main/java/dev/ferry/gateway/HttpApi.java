@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -33,10 +34,12 @@ final class HttpApi implements AutoCloseable {
     private static final JsonNode NOOP_ANSWER = Json.object().put("accepted", false).put("noop", true);
 
     private final Javalin app;
+    private final Executor responses;
 
     /** @param token the current gateway token, read on every request so a reload can change it */
     HttpApi(GatewayConfig config, Supplier<Secret> token, RpcMethods rpc, Supplier<WebhookInbound> webhook,
-            PrometheusMeterRegistry metrics, Supplier<JsonNode> health) {
+            PrometheusMeterRegistry metrics, Supplier<JsonNode> health, Executor responses) {
+        this.responses = responses;
         this.app = Javalin.create(javalin -> {
             javalin.startup.showJavalinBanner = false;
             javalin.startup.showOldJavalinVersionWarning = false;
@@ -128,7 +131,7 @@ final class HttpApi implements AutoCloseable {
         }
     }
 
-    private static void handleWebhook(Context ctx, WebhookInbound webhook) {
+    private void handleWebhook(Context ctx, WebhookInbound webhook) {
         if (webhook == null) {
             json(ctx, 404, Json.error("CHANNEL_DISABLED", "the webhook channel is not enabled"));
             return;
@@ -138,7 +141,9 @@ final class HttpApi implements AutoCloseable {
             return;
         }
         CompletableFuture<IntakeResponse> answer = webhook.handle(ctx.header("Authorization"), body);
-        ctx.future(() -> answer.thenAccept(response -> json(ctx, response.status(), response.body())));
+        // Written on a pool of its own: the future completes on the journal's single completion thread,
+        // which must not spend its time writing HTTP responses.
+        ctx.future(() -> answer.thenAcceptAsync(response -> json(ctx, response.status(), response.body()), responses));
     }
 
     /** The request body, or null after answering 413 when it is larger than the limit. */

@@ -35,6 +35,9 @@ public final class InMemoryJournal implements Journal {
     private final LinkedHashMap<String, Reply> outbox = new LinkedHashMap<>();
     private final Map<String, Deque<Exchange>> transcripts = new HashMap<>();
     private final Map<String, Long> turnCounts = new HashMap<>();
+    /** Per session, the number of the completion that last touched it. */
+    private final Map<String, Long> lastCompletion = new HashMap<>();
+    private long completions;
     private final Map<String, QueueOverride> directives = new HashMap<>();
     private long lastSeq;
     private long lastTurnId;
@@ -119,6 +122,7 @@ public final class InMemoryJournal implements Journal {
             done += settle(turn.messages());
             Deque<Exchange> transcript = transcripts.computeIfAbsent(turn.sessionKey(), k -> new ArrayDeque<>());
             turnCounts.merge(turn.sessionKey(), 1L, Long::sum);
+            lastCompletion.put(turn.sessionKey(), ++completions);
             transcript.addLast(new Exchange(turn.id(), turn.prompt(), replyText, System.currentTimeMillis()));
             while (transcript.size() > TRANSCRIPT_KEEP) {
                 transcript.removeFirst();
@@ -296,10 +300,9 @@ public final class InMemoryJournal implements Journal {
         try {
             return transcripts.entrySet().stream()
                     .filter(entry -> !entry.getValue().isEmpty())
-                    // Turn ids increase with every turn, so the newest last turn is the most recent activity,
-                    // even for sessions completed within the same millisecond.
+                    // Completion order, not turn ids: a turn started earlier may finish later.
                     .sorted(Comparator.comparingLong((Map.Entry<String, Deque<Exchange>> entry) ->
-                            entry.getValue().peekLast().turnId()).reversed())
+                            lastCompletion.getOrDefault(entry.getKey(), 0L)).reversed())
                     .map(entry -> new SessionInfo(entry.getKey(), turnCounts.getOrDefault(entry.getKey(), 0L),
                             entry.getValue().peekLast().completedAtEpochMs()))
                     .collect(Collectors.toList());

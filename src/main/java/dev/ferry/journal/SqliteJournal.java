@@ -186,28 +186,30 @@ public final class SqliteJournal implements Journal {
         }
     }
 
-    /** Runs every write of the batch in one transaction, each behind a savepoint so one failure spoils no other. */
+    /**
+     * Runs the batch in one transaction. If a write fails, the transaction is rolled back and every
+     * write of the batch is run again in a transaction of its own, so one bad write spoils no other;
+     * the common case pays for no savepoints.
+     */
     private void commit(List<Write<?>> batch) {
         try {
-            for (Write<?> write : batch) {
-                cached("SAVEPOINT w", false).execute();
-                try {
+            try {
+                for (Write<?> write : batch) {
                     run(write);
-                    cached("RELEASE w", false).execute();
-                } catch (SQLException | RuntimeException e) {
-                    cached("ROLLBACK TO w", false).execute();
-                    cached("RELEASE w", false).execute();
-                    write.failure = e;
+                }
+                writer.commit();
+            } catch (SQLException | RuntimeException e) {
+                writer.rollback();
+                if (batch.size() == 1) {
+                    batch.get(0).failure = e;
+                } else {
+                    for (Write<?> write : batch) {
+                        commitAlone(write);
+                    }
                 }
             }
-            writer.commit();
         } catch (SQLException e) {
             log.error("journal commit failed path={} writes={}", file, batch.size(), e);
-            try {
-                writer.rollback();
-            } catch (SQLException ignored) {
-                // The connection is in trouble already; every write of the batch fails below.
-            }
             JournalException failure = new JournalException("journal commit failed: " + e.getMessage(), e);
             List<Write<?>> failed = List.copyOf(batch);
             completions.execute(() -> failed.forEach(write -> write.future.completeExceptionally(failure)));
@@ -215,6 +217,17 @@ public final class SqliteJournal implements Journal {
         }
         List<Write<?>> committed = List.copyOf(batch);
         completions.execute(() -> committed.forEach(SqliteJournal::complete));
+    }
+
+    private void commitAlone(Write<?> write) throws SQLException {
+        write.failure = null;
+        try {
+            run(write);
+            writer.commit();
+        } catch (SQLException | RuntimeException e) {
+            writer.rollback();
+            write.failure = e;
+        }
     }
 
     private <T> void run(Write<T> write) throws SQLException {
@@ -248,86 +261,91 @@ public final class SqliteJournal implements Journal {
     @Override
     public CompletableFuture<AppendResult> append(InboundMessage message) {
         return submit(connection -> {
-            { PreparedStatement find = cached("SELECT seq FROM messages WHERE channel = ? AND account = ? AND conversation = ? AND message_id = ?", false);
-                find.setString(1, message.channel());
-                find.setString(2, message.account());
-                find.setString(3, message.conversation());
-                find.setString(4, message.messageId());
-                ResultSet found = find.executeQuery();
-                if (found.next()) {
-                    bumpCounter(connection, "duplicates");
-                    return new AppendResult(found.getLong(1), true);
-                }
-            }
-            { PreparedStatement insert = cached("INSERT INTO messages(channel, account, conversation, sender, message_id, text, thread_id,"
-                            + " reply_to_id, media, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", true);
-                insert.setString(1, message.channel());
-                insert.setString(2, message.account());
-                insert.setString(3, message.conversation());
-                insert.setString(4, message.sender());
-                insert.setString(5, message.messageId());
-                insert.setString(6, message.text());
-                insert.setString(7, message.threadId());
-                insert.setString(8, message.replyToId());
-                insert.setString(9, message.media().isEmpty() ? null : json(message.media()));
-                insert.setLong(10, message.receivedAtEpochMs());
-                insert.executeUpdate();
+            // Insert first: a duplicate is the rare case, so it alone pays for the second statement.
+            PreparedStatement insert = cached("INSERT OR IGNORE INTO messages(channel, account, conversation, sender,"
+                    + " message_id, text, thread_id, reply_to_id, media, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    true);
+            insert.setString(1, message.channel());
+            insert.setString(2, message.account());
+            insert.setString(3, message.conversation());
+            insert.setString(4, message.sender());
+            insert.setString(5, message.messageId());
+            insert.setString(6, message.text());
+            insert.setString(7, message.threadId());
+            insert.setString(8, message.replyToId());
+            insert.setString(9, message.media().isEmpty() ? null : json(message.media()));
+            insert.setLong(10, message.receivedAtEpochMs());
+            if (insert.executeUpdate() == 1) {
                 ResultSet keys = insert.getGeneratedKeys();
                 keys.next();
                 return new AppendResult(keys.getLong(1), false);
             }
+            PreparedStatement find = cached("SELECT seq FROM messages WHERE channel = ? AND account = ?"
+                    + " AND conversation = ? AND message_id = ?", false);
+            find.setString(1, message.channel());
+            find.setString(2, message.account());
+            find.setString(3, message.conversation());
+            find.setString(4, message.messageId());
+            ResultSet found = find.executeQuery();
+            found.next();
+            bumpCounter(connection, "duplicates");
+            return new AppendResult(found.getLong(1), true);
         });
     }
 
     @Override
     public CompletableFuture<Turn> startTurn(String sessionKey, List<InboundMessage> messages, String prompt) {
         return submit(connection -> {
-            requireFree(connection, messages);
-            long turnId;
-            { PreparedStatement insert = cached("INSERT INTO turns(session_key, prompt, created_at) VALUES (?, ?, ?)", true);
-                insert.setString(1, sessionKey);
-                insert.setString(2, prompt);
-                insert.setLong(3, System.currentTimeMillis());
-                insert.executeUpdate();
-                ResultSet keys = insert.getGeneratedKeys();
-                keys.next();
-                turnId = keys.getLong(1);
-            }
-            String replyId = "fr-" + instanceId + "-" + turnId;
-            update(connection, "UPDATE turns SET reply_id = ? WHERE id = ?", replyId, turnId);
-            for (InboundMessage message : messages) {
-                update(connection, "UPDATE messages SET turn_id = ? WHERE seq = ?", turnId, message.seq());
-            }
-            return new Turn(turnId, replyId, sessionKey, messages, prompt);
+            PreparedStatement insert = cached("INSERT INTO turns(session_key, prompt, created_at) VALUES (?, ?, ?)", true);
+            insert.setString(1, sessionKey);
+            insert.setString(2, prompt);
+            insert.setLong(3, System.currentTimeMillis());
+            insert.executeUpdate();
+            ResultSet keys = insert.getGeneratedKeys();
+            keys.next();
+            long turnId = keys.getLong(1);
+            claim(messages, turnId);
+            return new Turn(turnId, replyId(turnId), sessionKey, messages, prompt);
         });
+    }
+
+    /** Reply ids derive from the turn: the same turn, run again after a crash, answers with the same id. */
+    private String replyId(long turnId) {
+        return "fr-" + instanceId + "-" + turnId;
+    }
+
+    /** Puts pending messages that are in no turn into the turn; any other message fails the whole write. */
+    private void claim(List<InboundMessage> messages, long turnId) throws SQLException {
+        PreparedStatement update = cached(
+                "UPDATE messages SET turn_id = ? WHERE seq = ? AND state = 0 AND turn_id IS NULL", false);
+        for (InboundMessage message : messages) {
+            update.setLong(1, turnId);
+            update.setLong(2, message.seq());
+            if (update.executeUpdate() != 1) {
+                throw refusal(message.seq());
+            }
+        }
+    }
+
+    /** Why a message cannot join a turn; only looked up once the claim failed. */
+    private IllegalStateException refusal(long seq) throws SQLException {
+        PreparedStatement select = cached("SELECT state, turn_id FROM messages WHERE seq = ?", false);
+        select.setLong(1, seq);
+        ResultSet row = select.executeQuery();
+        if (!row.next() || row.getInt(1) != SqliteSchema.PENDING) {
+            return new IllegalStateException("message seq=" + seq + " is not pending");
+        }
+        return new IllegalStateException("message seq=" + seq + " already belongs to turn " + row.getLong(2));
     }
 
     @Override
     public CompletableFuture<Turn> joinTurn(Turn turn, InboundMessage message) {
         return submit(connection -> {
-            requireFree(connection, List.of(message));
+            claim(List.of(message), turn.id());
             Turn joined = turn.including(message);
-            update(connection, "UPDATE messages SET turn_id = ? WHERE seq = ?", turn.id(), message.seq());
             update(connection, "UPDATE turns SET prompt = ? WHERE id = ?", joined.prompt(), turn.id());
             return joined;
         });
-    }
-
-    /** A message may join a turn only while it is pending and in no turn. */
-    private void requireFree(Connection connection, List<InboundMessage> messages) throws SQLException {
-        { PreparedStatement select = cached("SELECT state, turn_id FROM messages WHERE seq = ?", false);
-            for (InboundMessage message : messages) {
-                select.setLong(1, message.seq());
-                ResultSet row = select.executeQuery();
-                if (!row.next() || row.getInt(1) != SqliteSchema.PENDING) {
-                    throw new IllegalStateException("message seq=" + message.seq() + " is not pending");
-                }
-                long turnId = row.getLong(2);
-                if (!row.wasNull()) {
-                    throw new IllegalStateException("message seq=" + message.seq() + " already belongs to turn " + turnId);
-                }
-            }
-        }
     }
 
     @Override
@@ -531,12 +549,13 @@ public final class SqliteJournal implements Journal {
             }
             List<Turn> turns = new ArrayList<>();
             try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT id, reply_id, session_key, prompt FROM turns WHERE state = 0 ORDER BY id")) {
+                    "SELECT id, session_key, prompt FROM turns WHERE state = 0 ORDER BY id")) {
                 ResultSet rows = select.executeQuery();
                 while (rows.next()) {
                     List<InboundMessage> messages = byTurn.get(rows.getLong(1));
                     if (messages != null) {
-                        turns.add(new Turn(rows.getLong(1), rows.getString(2), rows.getString(3), messages, rows.getString(4)));
+                        turns.add(new Turn(rows.getLong(1), replyId(rows.getLong(1)), rows.getString(2), messages,
+                                rows.getString(3)));
                     }
                 }
             }
@@ -588,7 +607,7 @@ public final class SqliteJournal implements Journal {
         return read(connection -> {
             List<SessionInfo> sessions = new ArrayList<>();
             try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT session_key, COUNT(*), MAX(completed_at) FROM transcript GROUP BY session_key ORDER BY MAX(turn_id) DESC")) {
+                    "SELECT session_key, COUNT(*), MAX(completed_at) FROM transcript GROUP BY session_key ORDER BY MAX(id) DESC")) {
                 ResultSet rows = select.executeQuery();
                 while (rows.next()) {
                     sessions.add(new SessionInfo(rows.getString(1), rows.getLong(2), rows.getLong(3)));

@@ -26,7 +26,7 @@ final class SqliteSchema {
         "CREATE INDEX IF NOT EXISTS messages_turn ON messages(turn_id)",
         """
         CREATE TABLE IF NOT EXISTS turns (
-          id INTEGER PRIMARY KEY AUTOINCREMENT, session_key TEXT NOT NULL, reply_id TEXT,
+          id INTEGER PRIMARY KEY AUTOINCREMENT, session_key TEXT NOT NULL,
           prompt TEXT NOT NULL, state INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS turns_open ON turns(state) WHERE state = 0",
         """

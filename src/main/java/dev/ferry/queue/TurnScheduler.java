@@ -657,7 +657,8 @@ public final class TurnScheduler {
             runTurn(queue, input.replayed(), 0);
             return;
         }
-        journal.startTurn(queue.sessionKey, input.messages(), input.prompt()).whenComplete((turn, error) -> {
+        // Async on the turn executor: the journal's completion thread must stay free for acknowledgements.
+        journal.startTurn(queue.sessionKey, input.messages(), input.prompt()).whenCompleteAsync((turn, error) -> {
             if (error != null) {
                 // The journal refused the turn's inputs: running it anyway could answer a message twice.
                 log.error("could not start turn session={} firstSeq={}", queue.sessionKey,
@@ -666,7 +667,7 @@ public final class TurnScheduler {
                 return;
             }
             runTurn(queue, turn, 0);
-        });
+        }, executor);
     }
 
     private void runTurn(SessionQueue queue, Turn turn, int failures) {
@@ -721,7 +722,7 @@ public final class TurnScheduler {
             lock.unlock();
         }
         if (error == null) {
-            journal.completeTurn(turn, text).whenComplete((reply, commitError) -> {
+            journal.completeTurn(turn, text).whenCompleteAsync((reply, commitError) -> {
                 if (commitError != null) {
                     retry(queue, turn, failures, commitError);
                     return;
@@ -730,7 +731,7 @@ public final class TurnScheduler {
                 turnsCompleted.increment();
                 outbox.enqueue(reply);
                 finishTurn(queue);
-            });
+            }, executor);
             return;
         }
         if (abortReason != null) {

@@ -35,7 +35,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -283,8 +282,7 @@ class SqliteJournalTest {
         assertThatThrownBy(() -> await(journal.startTurn(SESSION, List.of(second, first), "two\none")))
                 .isInstanceOf(CompletionException.class)
                 .hasCauseInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("seq=" + first.seq())
-                .hasMessageContaining("already belongs to turn " + turn.id());
+                .hasMessageContaining("seq=" + first.seq());
         assertThatThrownBy(() -> await(journal.startTurn(SESSION, List.of(inbound("c1", "a", "m9", "x").withSeq(99)), "x")))
                 .hasCauseInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("not pending");
@@ -310,7 +308,7 @@ class SqliteJournalTest {
                 "write a poem\nabout the sea"));
         assertThatThrownBy(() -> await(journal.joinTurn(turn, elsewhere)))
                 .hasCauseInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("already belongs to turn " + other.id());
+                .hasMessageContaining("seq=" + elsewhere.seq());
         SqliteJournal reopened = reopen(journal);
         assertThat(reopened.openTurns()).as("the joined turn is what a restart runs again").containsExactly(joined, other);
         Reply reply = await(reopened.completeTurn(reopened.openTurns().get(0), "a sea poem"));
@@ -591,9 +589,6 @@ class SqliteJournalTest {
     }
 
     @Test
-    @Disabled("bug: SqliteJournal.sessions() (SqliteJournal.java:582) orders by MAX(turn_id), i.e. by when the "
-            + "latest turn started, not when it completed; with concurrent turns a session that just finished sorts "
-            + "below one that finished earlier, and the list contradicts its own lastActiveEpochMs")
     void sessionsListsTheMostRecentlyCompletedFirstWhenTurnsFinishOutOfStartOrder() {
         SqliteJournal journal = open();
         Turn slow = await(journal.startTurn(session("a"),
@@ -676,9 +671,11 @@ class SqliteJournalTest {
     @Test
     void damagedJournalStopsOpeningWithAClearErrorAndIsLeftUntouched() throws Exception {
         SqliteJournal journal = open();
+        List<CompletableFuture<AppendResult>> appends = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
-            journaled(journal, inbound("c1", "alice", "m" + i, "a message long enough to fill pages ".repeat(4) + i));
+            appends.add(journal.append(inbound("c1", "alice", "m" + i, "a message long enough to fill pages ".repeat(4) + i)));
         }
+        await(CompletableFuture.allOf(appends.toArray(CompletableFuture[]::new)));
         journal.close();
         long size = Files.size(file());
         assertThat(size).as("several pages to damage").isGreaterThan(8 * 4096);
