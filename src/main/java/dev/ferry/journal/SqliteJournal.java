@@ -160,30 +160,38 @@ public final class SqliteJournal implements Journal {
             return write.future;
         }
         writes.add(write);
+        if (closing && !writerThread.isAlive()) {
+            failLeftovers();
+        }
         return write.future;
     }
 
     private void writeLoop() {
         List<Write<?>> batch = new ArrayList<>();
-        while (true) {
-            try {
+        try {
+            while (!(closing && writes.isEmpty())) {
                 Write<?> first = writes.poll(200, TimeUnit.MILLISECONDS);
                 if (first == null) {
-                    if (closing && writes.isEmpty()) {
-                        return;
-                    }
                     continue;
                 }
                 batch.add(first);
                 writes.drainTo(batch, MAX_BATCH - 1);
                 commit(batch);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } finally {
                 batch.clear();
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            failLeftovers();
         }
+    }
+
+    /** A write that slipped in while the writer was stopping must fail, never wait forever. */
+    private void failLeftovers() {
+        List<Write<?>> left = new ArrayList<>();
+        writes.drainTo(left);
+        JournalException closed = new JournalException("journal " + file + " is closed", null);
+        left.forEach(write -> write.future.completeExceptionally(closed));
     }
 
     /**
@@ -262,9 +270,10 @@ public final class SqliteJournal implements Journal {
     public CompletableFuture<AppendResult> append(InboundMessage message) {
         return submit(connection -> {
             // Insert first: a duplicate is the rare case, so it alone pays for the second statement.
-            PreparedStatement insert = cached("INSERT OR IGNORE INTO messages(channel, account, conversation, sender,"
-                    + " message_id, text, thread_id, reply_to_id, media, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    true);
+            // DO NOTHING only for the dedupe key: any other constraint still fails the write.
+            PreparedStatement insert = cached("INSERT INTO messages(channel, account, conversation, sender,"
+                    + " message_id, text, thread_id, reply_to_id, media, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    + " ON CONFLICT(channel, account, conversation, message_id) DO NOTHING", true);
             insert.setString(1, message.channel());
             insert.setString(2, message.account());
             insert.setString(3, message.conversation());
@@ -287,7 +296,9 @@ public final class SqliteJournal implements Journal {
             find.setString(3, message.conversation());
             find.setString(4, message.messageId());
             ResultSet found = find.executeQuery();
-            found.next();
+            if (!found.next()) {
+                throw new IllegalStateException("message " + message.messageId() + " was neither stored nor found");
+            }
             bumpCounter(connection, "duplicates");
             return new AppendResult(found.getLong(1), true);
         });
@@ -703,6 +714,8 @@ public final class SqliteJournal implements Journal {
     @Override
     public void close() {
         closing = true;
+        // Wakes the writer at once instead of at its next poll; committing a no-op costs nothing.
+        writes.add(new Write<>(connection -> null));
         try {
             writerThread.join(10_000);
         } catch (InterruptedException e) {
@@ -714,6 +727,7 @@ public final class SqliteJournal implements Journal {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        failLeftovers();
         synchronized (readLock) {
             closeQuietly(reader);
         }

@@ -194,9 +194,10 @@ public final class TurnScheduler {
         steered.increment();
         if (mode == QueueMode.STEER) {
             InboundMessage message = item.messages().get(0);
-            Turn joined = queue.turn.including(message);
-            queue.turn = joined;
-            afterUnlock.add(() -> journal.joinTurn(joined, message).whenComplete((turn, error) -> {
+            Turn before = queue.turn;
+            queue.turn = before.including(message);
+            // The journal adds the message to the turn as it stood; handing it the joined turn would add it twice.
+            afterUnlock.add(() -> journal.joinTurn(before, message).whenComplete((turn, error) -> {
                 if (error != null) {
                     log.error("could not record steered message session={} seq={}", queue.sessionKey, message.seq(), error);
                 }

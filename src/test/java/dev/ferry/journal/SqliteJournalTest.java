@@ -120,6 +120,21 @@ class SqliteJournalTest {
     }
 
     @Test
+    void anAppendTheFileCannotHoldFailsInsteadOfPassingForADuplicate() {
+        SqliteJournal journal = open();
+        InboundMessage noText = new InboundMessage(0, "webhook", "default", "c1", "alice", "m1", null, null, null,
+                List.of(), 0);
+        InboundMessage noSender = new InboundMessage(0, "webhook", "default", "c1", null, "m2", "hi", null, null,
+                List.of(), 0);
+
+        for (InboundMessage unstorable : List.of(noText, noSender)) {
+            assertThat(journal.append(unstorable)).as(unstorable.messageId())
+                    .failsWithin(Duration.ofSeconds(5));
+        }
+        assertThat(journal.stats()).isEqualTo(new JournalStats(0, 0, 0, 0, 0, 0, 0));
+    }
+
+    @Test
     void anAppendIsInTheFileBeforeItsFutureCompletes() throws Exception {
         SqliteJournal journal = open();
         List<Object> seenByAnotherConnection = Collections.synchronizedList(new ArrayList<>());
@@ -251,20 +266,28 @@ class SqliteJournalTest {
     @Test
     void aRefusedWriteSpoilsNoOtherWriteCommittedWithIt() {
         SqliteJournal journal = open();
-        InboundMessage taken = journaled(journal, inbound("c1", "alice", "m1", "one"));
-        await(journal.startTurn(SESSION, List.of(taken), "one"));
+        InboundMessage taken = journaled(journal, inbound("c1", "alice", "m0", "taken"));
+        await(journal.startTurn(SESSION, List.of(taken), "taken"));
 
-        // Submitted back to back so that the writer is likely to commit them together.
-        CompletableFuture<AppendResult> before = journal.append(inbound("c1", "alice", "m2", "two"));
-        CompletableFuture<Turn> refused = journal.startTurn(SESSION, List.of(taken), "one again");
-        CompletableFuture<AppendResult> after = journal.append(inbound("c1", "alice", "m3", "three"));
+        // Submitted back to back, so the writer is busy with the first while the rest queue up and share a commit
+        // with the refused one.
+        List<CompletableFuture<AppendResult>> appends = new ArrayList<>();
+        CompletableFuture<Turn> refused = null;
+        for (int i = 1; i <= 200; i++) {
+            appends.add(journal.append(inbound("c1", "alice", "m" + i, "text " + i)));
+            if (i == 150) {
+                refused = journal.startTurn(SESSION, List.of(taken), "taken again");
+            }
+        }
+        CompletableFuture<Turn> refusedTurn = refused;
 
-        assertThatThrownBy(() -> await(refused)).hasCauseInstanceOf(IllegalStateException.class);
-        assertThat(await(before).duplicate()).isFalse();
-        assertThat(await(after).duplicate()).isFalse();
+        assertThatThrownBy(() -> await(refusedTurn)).hasCauseInstanceOf(IllegalStateException.class);
+        List<Long> seqs = appends.stream().map(append -> await(append)).map(AppendResult::seq).toList();
+        assertThat(seqs).as("every other write committed, in the order it was made").isSorted().doesNotHaveDuplicates();
+        assertThat(appends).extracting(append -> append.join().duplicate()).containsOnly(false);
         journal = reopen(journal);
-        assertThat(journal.pendingMessages()).extracting(InboundMessage::text).containsExactly("one", "two", "three");
-        assertThat(journal.openTurns()).extracting(Turn::prompt).containsExactly("one");
+        assertThat(journal.pendingMessages()).hasSize(201);
+        assertThat(journal.openTurns()).extracting(Turn::prompt).containsExactly("taken");
     }
 
     // ---- turns --------------------------------------------------------------------------------------------
@@ -427,6 +450,8 @@ class SqliteJournalTest {
                     : inbound("c" + (i % 3), "sender" + i, "m" + i, "text " + i);
             expected.add(journaled(journal, message));
         }
+        expected.add(journaled(journal, new InboundMessage(0, "webhook", "default", "c1", "dora", "photo", "", null, null,
+                List.of(new Media("https://media.example/photo.png", "image/png")), 1_700_000_000_100L)));
         await(journal.dropMessages(List.of(expected.get(3)), "queue-cap-new"));
         expected.remove(3);
 
