@@ -8,7 +8,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds="${1:-3}"; seconds="${2:-10}"; connections="${3:-64}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 "$root/ferry" --version >/dev/null
-work="$(mktemp -d)"; trap 'kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+work="$(mktemp -d)"
+# Waits for the stop: a graceful stop drains the backlog and would otherwise load the next measurement.
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 printf '{ gateway: { port: %s }, state: { dir: "%s/state" }, journal: { sync: "full" } }\n' "$port" "$work" > "$work/ferry.json5"
 FERRY_LOG_LEVEL=WARN "$root/ferry" gateway --config "$work/ferry.json5" 2> "$work/log" &
