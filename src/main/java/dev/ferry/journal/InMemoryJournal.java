@@ -116,7 +116,7 @@ public final class InMemoryJournal implements Journal {
 
     @Override
     public CompletableFuture<Reply> completeTurn(Turn turn, String replyText) {
-        Reply reply = replyTo(turn.replyId(), turn.id(), turn.sessionKey(), turn.messages(), replyText);
+        Reply reply = Reply.answering(turn.replyId(), turn.id(), turn.sessionKey(), turn.messages(), replyText);
         lock.lock();
         try {
             done += settle(turn.messages());
@@ -158,7 +158,8 @@ public final class InMemoryJournal implements Journal {
 
     @Override
     public CompletableFuture<Reply> completeWithoutTurn(String sessionKey, InboundMessage message, String replyText) {
-        Reply reply = replyTo("fr-" + instanceId + "-c" + message.seq(), 0, sessionKey, List.of(message), replyText);
+        Reply reply = Reply.answering("fr-" + instanceId + "-c" + message.seq(), 0, sessionKey, List.of(message),
+                replyText);
         lock.lock();
         try {
             done += settle(List.of(message));
@@ -195,13 +196,6 @@ public final class InMemoryJournal implements Journal {
         return settled;
     }
 
-    private static Reply replyTo(String replyId, long turnId, String sessionKey, List<InboundMessage> messages,
-                                 String text) {
-        InboundMessage last = messages.get(messages.size() - 1);
-        List<String> inReplyTo = messages.stream().map(InboundMessage::messageId).collect(Collectors.toList());
-        return new Reply(replyId, turnId, sessionKey, last.channel(), last.account(), last.conversation(),
-                last.sender(), last.threadId(), text, inReplyTo);
-    }
 
     @Override
     public CompletableFuture<Void> resetSession(String sessionKey) {

@@ -23,4 +23,13 @@ public record Reply(
     public Reply {
         inReplyTo = List.copyOf(inReplyTo);
     }
+
+    /** The reply to {@code messages}: addressed like the last of them, answering every one of them. */
+    public static Reply answering(String replyId, long turnId, String sessionKey, List<InboundMessage> messages,
+                                  String text) {
+        InboundMessage last = messages.get(messages.size() - 1);
+        List<String> inReplyTo = messages.stream().map(InboundMessage::messageId).toList();
+        return new Reply(replyId, turnId, sessionKey, last.channel(), last.account(), last.conversation(),
+                last.sender(), last.threadId(), text, inReplyTo);
+    }
 }

@@ -373,7 +373,7 @@ public final class SqliteJournal implements Journal {
                 insert.setLong(5, now);
                 insert.executeUpdate();
             }
-            Reply reply = replyTo(turn.replyId(), turn.id(), turn.sessionKey(), turn.messages(), replyText);
+            Reply reply = Reply.answering(turn.replyId(), turn.id(), turn.sessionKey(), turn.messages(), replyText);
             putInOutbox(connection, reply, now);
             return reply;
         });
@@ -401,7 +401,8 @@ public final class SqliteJournal implements Journal {
         return submit(connection -> {
             long now = System.currentTimeMillis();
             settle(connection, List.of(message), SqliteSchema.DONE, null, now);
-            Reply reply = replyTo("fr-" + instanceId + "-c" + message.seq(), 0, sessionKey, List.of(message), replyText);
+            Reply reply = Reply.answering("fr-" + instanceId + "-c" + message.seq(), 0, sessionKey, List.of(message),
+                    replyText);
             putInOutbox(connection, reply, now);
             return reply;
         });
@@ -501,12 +502,6 @@ public final class SqliteJournal implements Journal {
         }
     }
 
-    private static Reply replyTo(String replyId, long turnId, String sessionKey, List<InboundMessage> messages, String text) {
-        InboundMessage last = messages.get(messages.size() - 1);
-        List<String> inReplyTo = messages.stream().map(InboundMessage::messageId).toList();
-        return new Reply(replyId, turnId, sessionKey, last.channel(), last.account(), last.conversation(),
-                last.sender(), last.threadId(), text, inReplyTo);
-    }
 
     // ---- reads --------------------------------------------------------------------------------------------
 

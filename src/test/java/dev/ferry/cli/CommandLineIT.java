@@ -96,7 +96,7 @@ class CommandLineIT {
         Path config = dir.resolve("ferry.json5");
         Path state = dir.resolve("state");
         // A fixed port lets the CLI find the gateway from the same file, as an operator's would.
-        int port = freePort();
+        int port = GatewayProcess.freePort();
         Files.writeString(config, "{ gateway: { port: %d, auth: { token: 'cli-secret' } }, state: { dir: '%s' } }"
                 .formatted(port, state));
         try (GatewayProcess gateway = GatewayProcess.start("gateway", "--config", config.toString())) {
@@ -124,9 +124,4 @@ class CommandLineIT {
         assertThat(Files.exists(state.resolve("ferry.pid"))).as("the pid file goes with the process").isFalse();
     }
 
-    private static int freePort() throws java.io.IOException {
-        try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 }

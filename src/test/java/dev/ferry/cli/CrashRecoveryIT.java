@@ -3,8 +3,6 @@ package dev.ferry.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,7 +55,7 @@ class CrashRecoveryIT {
                       messages: { inbound: { debounceMs: 40 }, queue: { cap: 1000, debounceMs: 20 } },
                       channels: { webhook: { replyUrl: "%s" } },
                     }
-                    """.formatted(freePort(), dir.resolve("state"), sink.url()));
+                    """.formatted(GatewayProcess.freePort(), dir.resolve("state"), sink.url()));
             Set<String> acknowledged = ConcurrentHashMap.newKeySet();
             AtomicInteger unanswered = new AtomicInteger();
             GatewayProcess gateway = GatewayProcess.start("gateway", "--config", config.toString());
@@ -152,9 +150,4 @@ class CrashRecoveryIT {
         return repliesByToken;
     }
 
-    private static int freePort() throws Exception {
-        try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 }

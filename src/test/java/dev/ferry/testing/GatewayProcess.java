@@ -42,6 +42,13 @@ public final class GatewayProcess implements AutoCloseable {
         return jar;
     }
 
+    /** A loopback port free right now, for a configuration that must name its port (restarts, the CLI). */
+    public static int freePort() throws IOException {
+        try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
     /** Runs {@code ferry <args>} and returns at once. */
     public static GatewayProcess start(String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(javaBinary(), "-XX:+UseSerialGC", "-jar", jar().toString()));
