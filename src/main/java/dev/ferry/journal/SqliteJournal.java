@@ -270,10 +270,11 @@ public final class SqliteJournal implements Journal {
     public CompletableFuture<AppendResult> append(InboundMessage message) {
         return submit(connection -> {
             // Insert first: a duplicate is the rare case, so it alone pays for the second statement.
-            // DO NOTHING only for the dedupe key: any other constraint still fails the write.
+            // DO NOTHING only for the dedupe key: any other constraint still fails the write. RETURNING gives the
+            // seq in the same step; the driver's generated-keys call would compile a second query every time.
             PreparedStatement insert = cached("INSERT INTO messages(channel, account, conversation, sender,"
                     + " message_id, text, thread_id, reply_to_id, media, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    + " ON CONFLICT(channel, account, conversation, message_id) DO NOTHING", true);
+                    + " ON CONFLICT(channel, account, conversation, message_id) DO NOTHING RETURNING seq", false);
             insert.setString(1, message.channel());
             insert.setString(2, message.account());
             insert.setString(3, message.conversation());
@@ -284,10 +285,10 @@ public final class SqliteJournal implements Journal {
             insert.setString(8, message.replyToId());
             insert.setString(9, message.media().isEmpty() ? null : json(message.media()));
             insert.setLong(10, message.receivedAtEpochMs());
-            if (insert.executeUpdate() == 1) {
-                ResultSet keys = insert.getGeneratedKeys();
-                keys.next();
-                return new AppendResult(keys.getLong(1), false);
+            try (ResultSet inserted = insert.executeQuery()) {
+                if (inserted.next()) {
+                    return new AppendResult(inserted.getLong(1), false);
+                }
             }
             PreparedStatement find = cached("SELECT seq FROM messages WHERE channel = ? AND account = ?"
                     + " AND conversation = ? AND message_id = ?", false);
@@ -307,14 +308,16 @@ public final class SqliteJournal implements Journal {
     @Override
     public CompletableFuture<Turn> startTurn(String sessionKey, List<InboundMessage> messages, String prompt) {
         return submit(connection -> {
-            PreparedStatement insert = cached("INSERT INTO turns(session_key, prompt, created_at) VALUES (?, ?, ?)", true);
+            PreparedStatement insert = cached(
+                    "INSERT INTO turns(session_key, prompt, created_at) VALUES (?, ?, ?) RETURNING id", false);
             insert.setString(1, sessionKey);
             insert.setString(2, prompt);
             insert.setLong(3, System.currentTimeMillis());
-            insert.executeUpdate();
-            ResultSet keys = insert.getGeneratedKeys();
-            keys.next();
-            long turnId = keys.getLong(1);
+            long turnId;
+            try (ResultSet inserted = insert.executeQuery()) {
+                inserted.next();
+                turnId = inserted.getLong(1);
+            }
             claim(messages, turnId);
             return new Turn(turnId, replyId(turnId), sessionKey, messages, prompt);
         });
