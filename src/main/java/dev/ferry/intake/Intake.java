@@ -24,7 +24,8 @@ public final class Intake {
     private final Journal journal;
     private final MessageSink next;
     private final MeterRegistry metrics;
-    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<String, Counter> accepted = new ConcurrentHashMap<>();
+    private final Map<String, Counter> duplicates = new ConcurrentHashMap<>();
 
     public Intake(Journal journal, MessageSink next, MeterRegistry metrics) {
         this.journal = journal;
@@ -36,9 +37,9 @@ public final class Intake {
     public CompletableFuture<AppendResult> accept(InboundMessage message) {
         return journal.append(message).thenApply(result -> {
             if (result.duplicate()) {
-                counter("ferry.inbound.duplicates", message.channel()).increment();
+                counter(duplicates, "ferry.inbound.duplicates", message.channel()).increment();
             } else {
-                counter("ferry.inbound.accepted", message.channel()).increment();
+                counter(accepted, "ferry.inbound.accepted", message.channel()).increment();
                 handOn(message.withSeq(result.seq()));
             }
             return result;
@@ -55,8 +56,7 @@ public final class Intake {
     }
 
     /** Meters are looked up once per channel: a registry lookup on every message would be hot-path work. */
-    private Counter counter(String name, String channel) {
-        return counters.computeIfAbsent(name + '|' + channel,
-                key -> Counter.builder(name).tag("channel", channel).register(metrics));
+    private Counter counter(Map<String, Counter> byChannel, String name, String channel) {
+        return byChannel.computeIfAbsent(channel, key -> Counter.builder(name).tag("channel", key).register(metrics));
     }
 }

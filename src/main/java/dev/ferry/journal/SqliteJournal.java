@@ -62,7 +62,7 @@ public final class SqliteJournal implements Journal {
     /** One write: runs inside the batch transaction; its future completes after the commit. */
     @FunctionalInterface
     private interface Body<T> {
-        T run(Connection connection) throws SQLException;
+        T run() throws SQLException;
     }
 
     private static final class Write<T> {
@@ -239,7 +239,7 @@ public final class SqliteJournal implements Journal {
     }
 
     private <T> void run(Write<T> write) throws SQLException {
-        write.result = write.body.run(writer);
+        write.result = write.body.run();
     }
 
     private static <T> void complete(Write<T> write) {
@@ -256,10 +256,10 @@ public final class SqliteJournal implements Journal {
      * The writer's statements, prepared once: compiling SQL on every write would cost more than the write.
      * Used only by the writer thread.
      */
-    private PreparedStatement cached(String sql, boolean returnKeys) throws SQLException {
+    private PreparedStatement cached(String sql) throws SQLException {
         PreparedStatement statement = statements.get(sql);
         if (statement == null) {
-            statement = returnKeys ? writer.prepareStatement(sql, Statement.RETURN_GENERATED_KEYS) : writer.prepareStatement(sql);
+            statement = writer.prepareStatement(sql);
             statements.put(sql, statement);
         }
         statement.clearParameters();
@@ -268,13 +268,13 @@ public final class SqliteJournal implements Journal {
 
     @Override
     public CompletableFuture<AppendResult> append(InboundMessage message) {
-        return submit(connection -> {
+        return submit(() -> {
             // Insert first: a duplicate is the rare case, so it alone pays for the second statement.
             // DO NOTHING only for the dedupe key: any other constraint still fails the write. RETURNING gives the
             // seq in the same step; the driver's generated-keys call would compile a second query every time.
             PreparedStatement insert = cached("INSERT INTO messages(channel, account, conversation, sender,"
                     + " message_id, text, thread_id, reply_to_id, media, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    + " ON CONFLICT(channel, account, conversation, message_id) DO NOTHING RETURNING seq", false);
+                    + " ON CONFLICT(channel, account, conversation, message_id) DO NOTHING RETURNING seq");
             insert.setString(1, message.channel());
             insert.setString(2, message.account());
             insert.setString(3, message.conversation());
@@ -291,7 +291,7 @@ public final class SqliteJournal implements Journal {
                 }
             }
             PreparedStatement find = cached("SELECT seq FROM messages WHERE channel = ? AND account = ?"
-                    + " AND conversation = ? AND message_id = ?", false);
+                    + " AND conversation = ? AND message_id = ?");
             find.setString(1, message.channel());
             find.setString(2, message.account());
             find.setString(3, message.conversation());
@@ -300,16 +300,16 @@ public final class SqliteJournal implements Journal {
             if (!found.next()) {
                 throw new IllegalStateException("message " + message.messageId() + " was neither stored nor found");
             }
-            bumpCounter(connection, "duplicates");
+            bumpCounter("duplicates");
             return new AppendResult(found.getLong(1), true);
         });
     }
 
     @Override
     public CompletableFuture<Turn> startTurn(String sessionKey, List<InboundMessage> messages, String prompt) {
-        return submit(connection -> {
+        return submit(() -> {
             PreparedStatement insert = cached(
-                    "INSERT INTO turns(session_key, prompt, created_at) VALUES (?, ?, ?) RETURNING id", false);
+                    "INSERT INTO turns(session_key, prompt, created_at) VALUES (?, ?, ?) RETURNING id");
             insert.setString(1, sessionKey);
             insert.setString(2, prompt);
             insert.setLong(3, System.currentTimeMillis());
@@ -331,7 +331,7 @@ public final class SqliteJournal implements Journal {
     /** Puts pending messages that are in no turn into the turn; any other message fails the whole write. */
     private void claim(List<InboundMessage> messages, long turnId) throws SQLException {
         PreparedStatement update = cached(
-                "UPDATE messages SET turn_id = ? WHERE seq = ? AND state = 0 AND turn_id IS NULL", false);
+                "UPDATE messages SET turn_id = ? WHERE seq = ? AND state = 0 AND turn_id IS NULL");
         for (InboundMessage message : messages) {
             update.setLong(1, turnId);
             update.setLong(2, message.seq());
@@ -343,7 +343,7 @@ public final class SqliteJournal implements Journal {
 
     /** Why a message cannot join a turn; only looked up once the claim failed. */
     private IllegalStateException refusal(long seq) throws SQLException {
-        PreparedStatement select = cached("SELECT state, turn_id FROM messages WHERE seq = ?", false);
+        PreparedStatement select = cached("SELECT state, turn_id FROM messages WHERE seq = ?");
         select.setLong(1, seq);
         ResultSet row = select.executeQuery();
         if (!row.next() || row.getInt(1) != SqliteSchema.PENDING) {
@@ -354,89 +354,88 @@ public final class SqliteJournal implements Journal {
 
     @Override
     public CompletableFuture<Turn> joinTurn(Turn turn, InboundMessage message) {
-        return submit(connection -> {
+        return submit(() -> {
             claim(List.of(message), turn.id());
             Turn joined = turn.including(message);
-            update(connection, "UPDATE turns SET prompt = ? WHERE id = ?", joined.prompt(), turn.id());
+            update("UPDATE turns SET prompt = ? WHERE id = ?", joined.prompt(), turn.id());
             return joined;
         });
     }
 
     @Override
     public CompletableFuture<Reply> completeTurn(Turn turn, String replyText) {
-        return submit(connection -> {
+        return submit(() -> {
             long now = System.currentTimeMillis();
-            settle(connection, turn.messages(), SqliteSchema.DONE, null, now);
-            update(connection, "UPDATE turns SET state = 1 WHERE id = ?", turn.id());
-            { PreparedStatement insert = cached("INSERT INTO transcript(session_key, turn_id, prompt, reply, completed_at) VALUES (?, ?, ?, ?, ?)", false);
-                insert.setString(1, turn.sessionKey());
-                insert.setLong(2, turn.id());
-                insert.setString(3, turn.prompt());
-                insert.setString(4, replyText);
-                insert.setLong(5, now);
-                insert.executeUpdate();
-            }
+            settle(turn.messages(), SqliteSchema.DONE, null, now);
+            update("UPDATE turns SET state = 1 WHERE id = ?", turn.id());
+            PreparedStatement insert = cached("INSERT INTO transcript(session_key, turn_id, prompt, reply, completed_at) VALUES (?, ?, ?, ?, ?)");
+            insert.setString(1, turn.sessionKey());
+            insert.setLong(2, turn.id());
+            insert.setString(3, turn.prompt());
+            insert.setString(4, replyText);
+            insert.setLong(5, now);
+            insert.executeUpdate();
             Reply reply = Reply.answering(turn.replyId(), turn.id(), turn.sessionKey(), turn.messages(), replyText);
-            putInOutbox(connection, reply, now);
+            putInOutbox(reply, now);
             return reply;
         });
     }
 
     @Override
     public CompletableFuture<Void> supersedeTurn(Turn turn, String reason) {
-        return submit(connection -> {
-            settle(connection, turn.messages(), SqliteSchema.SUPERSEDED, reason, System.currentTimeMillis());
-            update(connection, "UPDATE turns SET state = 2 WHERE id = ?", turn.id());
+        return submit(() -> {
+            settle(turn.messages(), SqliteSchema.SUPERSEDED, reason, System.currentTimeMillis());
+            update("UPDATE turns SET state = 2 WHERE id = ?", turn.id());
             return null;
         });
     }
 
     @Override
     public CompletableFuture<Void> dropMessages(List<InboundMessage> messages, String reason) {
-        return submit(connection -> {
-            settle(connection, messages, SqliteSchema.DROPPED, reason, System.currentTimeMillis());
+        return submit(() -> {
+            settle(messages, SqliteSchema.DROPPED, reason, System.currentTimeMillis());
             return null;
         });
     }
 
     @Override
     public CompletableFuture<Reply> completeWithoutTurn(String sessionKey, InboundMessage message, String replyText) {
-        return submit(connection -> {
+        return submit(() -> {
             long now = System.currentTimeMillis();
-            settle(connection, List.of(message), SqliteSchema.DONE, null, now);
+            settle(List.of(message), SqliteSchema.DONE, null, now);
             Reply reply = Reply.answering("fr-" + instanceId + "-c" + message.seq(), 0, sessionKey, List.of(message),
                     replyText);
-            putInOutbox(connection, reply, now);
+            putInOutbox(reply, now);
             return reply;
         });
     }
 
     @Override
     public CompletableFuture<Reply> recordNotice(String sessionKey, InboundMessage about, String text) {
-        return submit(connection -> {
+        return submit(() -> {
             String replyId = "fr-" + instanceId + "-n" + UUID.randomUUID().toString().substring(0, 13);
             Reply notice = new Reply(replyId, 0, sessionKey, about.channel(), about.account(), about.conversation(),
                     about.sender(), about.threadId(), text, List.of());
-            putInOutbox(connection, notice, System.currentTimeMillis());
+            putInOutbox(notice, System.currentTimeMillis());
             return notice;
         });
     }
 
     @Override
     public CompletableFuture<Void> resetSession(String sessionKey) {
-        return submit(connection -> {
-            update(connection, "DELETE FROM transcript WHERE session_key = ?", sessionKey);
+        return submit(() -> {
+            update("DELETE FROM transcript WHERE session_key = ?", sessionKey);
             return null;
         });
     }
 
     @Override
     public CompletableFuture<Void> saveQueueDirective(String sessionKey, QueueOverride directive) {
-        return submit(connection -> {
+        return submit(() -> {
             if (directive == null || directive.isEmpty()) {
-                update(connection, "DELETE FROM sessions WHERE session_key = ?", sessionKey);
+                update("DELETE FROM sessions WHERE session_key = ?", sessionKey);
             } else {
-                update(connection, "INSERT OR REPLACE INTO sessions(session_key, queue_directive) VALUES (?, ?)",
+                update("INSERT OR REPLACE INTO sessions(session_key, queue_directive) VALUES (?, ?)",
                         sessionKey, json(directiveMap(directive)));
             }
             return null;
@@ -445,64 +444,61 @@ public final class SqliteJournal implements Journal {
 
     @Override
     public CompletableFuture<Void> markDelivered(String replyId) {
-        return submit(connection -> {
-            update(connection, "UPDATE outbox SET delivered_at = ? WHERE reply_id = ?", System.currentTimeMillis(), replyId);
+        return submit(() -> {
+            update("UPDATE outbox SET delivered_at = ? WHERE reply_id = ?", System.currentTimeMillis(), replyId);
             return null;
         });
     }
 
     @Override
     public CompletableFuture<Integer> prune(long olderThanEpochMs) {
-        return submit(connection -> update(connection,
+        return submit(() -> update(
                 "DELETE FROM messages WHERE state <> 0 AND settled_at < ?", olderThanEpochMs)
-                + update(connection, "DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?", olderThanEpochMs)
-                + update(connection, "DELETE FROM turns WHERE state <> 0 AND created_at < ?", olderThanEpochMs));
+                + update("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?", olderThanEpochMs)
+                + update("DELETE FROM turns WHERE state <> 0 AND created_at < ?", olderThanEpochMs));
     }
 
-    private void settle(Connection connection, List<InboundMessage> messages, int state, String reason, long now)
+    private void settle(List<InboundMessage> messages, int state, String reason, long now)
             throws SQLException {
-        { PreparedStatement update = cached("UPDATE messages SET state = ?, reason = ?, settled_at = ? WHERE seq = ? AND state = 0", false);
-            for (InboundMessage message : messages) {
-                update.setInt(1, state);
-                update.setString(2, reason);
-                update.setLong(3, now);
-                update.setLong(4, message.seq());
-                update.executeUpdate();
-            }
+        PreparedStatement update = cached("UPDATE messages SET state = ?, reason = ?, settled_at = ? WHERE seq = ? AND state = 0");
+        for (InboundMessage message : messages) {
+            update.setInt(1, state);
+            update.setString(2, reason);
+            update.setLong(3, now);
+            update.setLong(4, message.seq());
+            update.executeUpdate();
         }
     }
 
-    private void putInOutbox(Connection connection, Reply reply, long now) throws SQLException {
+    private void putInOutbox(Reply reply, long now) throws SQLException {
         // OR IGNORE: a turn completed twice (a replay racing a slow commit) keeps its first reply, never a second.
-        { PreparedStatement insert = cached("INSERT OR IGNORE INTO outbox(reply_id, turn_id, session_key, channel, account, conversation, recipient,"
-                        + " thread_id, text, in_reply_to, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", false);
-            insert.setString(1, reply.replyId());
-            insert.setLong(2, reply.turnId());
-            insert.setString(3, reply.sessionKey());
-            insert.setString(4, reply.channel());
-            insert.setString(5, reply.account());
-            insert.setString(6, reply.conversation());
-            insert.setString(7, reply.to());
-            insert.setString(8, reply.threadId());
-            insert.setString(9, reply.text());
-            insert.setString(10, json(reply.inReplyTo()));
-            insert.setLong(11, now);
-            insert.executeUpdate();
-        }
+        PreparedStatement insert = cached("INSERT OR IGNORE INTO outbox(reply_id, turn_id, session_key, channel, account, conversation, recipient,"
+                    + " thread_id, text, in_reply_to, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        insert.setString(1, reply.replyId());
+        insert.setLong(2, reply.turnId());
+        insert.setString(3, reply.sessionKey());
+        insert.setString(4, reply.channel());
+        insert.setString(5, reply.account());
+        insert.setString(6, reply.conversation());
+        insert.setString(7, reply.to());
+        insert.setString(8, reply.threadId());
+        insert.setString(9, reply.text());
+        insert.setString(10, json(reply.inReplyTo()));
+        insert.setLong(11, now);
+        insert.executeUpdate();
     }
 
-    private void bumpCounter(Connection connection, String key) throws SQLException {
-        update(connection, "INSERT INTO meta(key, value) VALUES (?, '1')"
+    private void bumpCounter(String key) throws SQLException {
+        update("INSERT INTO meta(key, value) VALUES (?, '1')"
                 + " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1", key);
     }
 
-    private int update(Connection connection, String sql, Object... args) throws SQLException {
-        { PreparedStatement statement = cached(sql, false);
-            for (int i = 0; i < args.length; i++) {
-                statement.setObject(i + 1, args[i]);
-            }
-            return statement.executeUpdate();
+    private int update(String sql, Object... args) throws SQLException {
+        PreparedStatement statement = cached(sql);
+        for (int i = 0; i < args.length; i++) {
+            statement.setObject(i + 1, args[i]);
         }
+        return statement.executeUpdate();
     }
 
 
@@ -713,7 +709,7 @@ public final class SqliteJournal implements Journal {
     public void close() {
         closing = true;
         // Wakes the writer at once instead of at its next poll; committing a no-op costs nothing.
-        writes.add(new Write<>(connection -> null));
+        writes.add(new Write<>(() -> null));
         try {
             writerThread.join(10_000);
         } catch (InterruptedException e) {
