@@ -109,8 +109,7 @@ public final class Gateway implements AutoCloseable {
         applyChannels(null, config);
         this.runLoop = new RunLoop(new Steps(), this::reloadSource, config.gateway(), metrics);
         this.configRpc = new ConfigRpc(() -> this.loaded, runLoop);
-        this.http = new HttpApi(config.gateway(), this::gatewayToken, rpcMethods(), () -> webhook, metrics, this::health,
-                turnExecutor);
+        this.http = new HttpApi(config.gateway(), this::gatewayToken, rpcMethods(), () -> webhook, metrics, this::health);
         replay();
         schedulePrune(Duration.ofMinutes(1));
     }
@@ -322,7 +321,7 @@ public final class Gateway implements AutoCloseable {
         FerryConfig now = next.config();
         if (!was.gateway().bind().equals(now.gateway().bind()) || was.gateway().port() != now.gateway().port()) {
             HttpApi rebound = new HttpApi(now.gateway(), this::gatewayToken, rpcMethods(), () -> webhook, metrics,
-                    this::health, turnExecutor);
+                    this::health);
             rebound.start();
             HttpApi old = http;
             http = rebound;

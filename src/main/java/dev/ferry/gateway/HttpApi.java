@@ -2,9 +2,7 @@ package dev.ferry.gateway;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -16,7 +14,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.Secret;
 import dev.ferry.intake.BearerToken;
-import dev.ferry.intake.IntakeResponse;
 import dev.ferry.intake.channel.webhook.WebhookInbound;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -31,15 +28,12 @@ final class HttpApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
 
     static final int MAX_BODY_BYTES = 1 << 20;
-    private static final JsonNode NOOP_ANSWER = Json.object().put("accepted", false).put("noop", true);
 
     private final Javalin app;
-    private final Executor responses;
 
     /** @param token the current gateway token, read on every request so a reload can change it */
     HttpApi(GatewayConfig config, Supplier<Secret> token, RpcMethods rpc, Supplier<WebhookInbound> webhook,
-            PrometheusMeterRegistry metrics, Supplier<JsonNode> health, Executor responses) {
-        this.responses = responses;
+            PrometheusMeterRegistry metrics, Supplier<JsonNode> health) {
         this.app = Javalin.create(javalin -> {
             javalin.startup.showJavalinBanner = false;
             javalin.startup.showOldJavalinVersionWarning = false;
@@ -58,16 +52,11 @@ final class HttpApi implements AutoCloseable {
                     handleRpc(ctx, rpc);
                 }
             });
-            javalin.routes.post("/channels/webhook/inbound", ctx -> handleWebhook(ctx, webhook.get()));
-            // Reads the body like the webhook and does nothing else: the HTTP stack's own cost, for benchmarks.
-            javalin.routes.post("/bench/noop", ctx -> {
-                if (readBody(ctx) != null) {
-                    json(ctx, 202, NOOP_ANSWER);
-                }
-            });
+            // Intake and the benchmarks' no-op are served in front of Javalin; see IntakeHandler.
+            javalin.jetty.modifyServer(server -> server.setHandler(new IntakeHandler(webhook)));
 
             javalin.routes.error(404, ctx -> {
-                // Keep a handler's own JSON 404 (a disabled channel); replace Javalin's plain-text one.
+                // Keep a handler's own JSON 404; replace Javalin's plain-text one.
                 if (!String.valueOf(ctx.res().getContentType()).startsWith("application/json")) {
                     json(ctx, 404, Json.error("NOT_FOUND", "no such endpoint: " + ctx.method() + " " + ctx.path()));
                 }
@@ -129,21 +118,6 @@ final class HttpApi implements AutoCloseable {
             log.error("rpc failed method={}", method, cause);
             json(ctx, 500, Json.error("INTERNAL", "internal error; see the gateway log"));
         }
-    }
-
-    private void handleWebhook(Context ctx, WebhookInbound webhook) {
-        if (webhook == null) {
-            json(ctx, 404, Json.error("CHANNEL_DISABLED", "the webhook channel is not enabled"));
-            return;
-        }
-        byte[] body = readBody(ctx);
-        if (body == null) {
-            return;
-        }
-        CompletableFuture<IntakeResponse> answer = webhook.handle(ctx.header("Authorization"), body);
-        // Written on a pool of its own: the future completes on the journal's single completion thread,
-        // which must not spend its time writing HTTP responses.
-        ctx.future(() -> answer.thenAcceptAsync(response -> json(ctx, response.status(), response.body()), responses));
     }
 
     /** The request body, or null after answering 413 when it is larger than the limit. */

@@ -155,6 +155,22 @@ class BadInputIT {
     }
 
     @Test
+    void intakeEndpointsRefuseOtherMethodsWithJson405() {
+        assertRefused(client.get("/channels/webhook/inbound", null), 405, "METHOD_NOT_ALLOWED");
+        assertRefused(client.get("/bench/noop", null), 405, "METHOD_NOT_ALLOWED");
+        assertNothingJournaledAndStillServing();
+    }
+
+    @Test
+    void noopEndpointAnswers202AndJournalsNothing() {
+        Answer answer = client.post("/bench/noop", "{\"messageId\":\"1\"}", null);
+
+        assertThat(answer.status()).as(answer.raw()).isEqualTo(202);
+        assertThat(answer.body().get("noop").asBoolean()).isTrue();
+        assertNothingJournaledAndStillServing();
+    }
+
+    @Test
     void unknownPathIsJson404() {
         assertRefused(client.get("/nowhere", null), 404, "NOT_FOUND");
     }

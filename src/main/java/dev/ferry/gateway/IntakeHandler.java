@@ -1,0 +1,173 @@
+package dev.ferry.gateway;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.intake.IntakeResponse;
+import dev.ferry.intake.channel.webhook.WebhookInbound;
+
+/**
+ * Serves the intake endpoints on Jetty's own API, in front of Javalin, and passes every other request
+ * on. Intake is the one path that waits for a journal commit on every request: here no thread is
+ * parked for it and no servlet layer is crossed, because the answer is written by whichever thread
+ * completes the commit, with a non-blocking write. The no-op benchmark endpoint takes the same path,
+ * so the two differ only by the journal.
+ */
+final class IntakeHandler extends Handler.Wrapper {
+    private static final Logger log = LoggerFactory.getLogger(IntakeHandler.class);
+
+    static final String WEBHOOK_PATH = "/channels/webhook/inbound";
+    static final String NOOP_PATH = "/bench/noop";
+
+    private static final byte[] NOOP_ANSWER = Json.bytes(Json.object().put("accepted", false).put("noop", true));
+    private static final byte[] TOO_LARGE = Json.bytes(Json.error("PAYLOAD_TOO_LARGE",
+            "body: larger than " + HttpApi.MAX_BODY_BYTES + " bytes"));
+    private static final byte[] UNREADABLE = Json.bytes(Json.error("INVALID_REQUEST", "body: could not be read"));
+    private static final byte[] DISABLED = Json.bytes(Json.error("CHANNEL_DISABLED", "the webhook channel is not enabled"));
+    private static final byte[] INTERNAL = Json.bytes(Json.error("INTERNAL", "internal error; see the gateway log"));
+
+    private final Supplier<WebhookInbound> webhook;
+
+    /** @param webhook the current webhook endpoint, or null while the channel is disabled; read per request */
+    IntakeHandler(Supplier<WebhookInbound> webhook) {
+        this.webhook = webhook;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        String path = Request.getPathInContext(request);
+        boolean intakePath = WEBHOOK_PATH.equals(path) || NOOP_PATH.equals(path);
+        if (!intakePath) {
+            return super.handle(request, response, callback);
+        }
+        if (!HttpMethod.POST.is(request.getMethod())) {
+            response.getHeaders().put(HttpHeader.ALLOW, "POST");
+            answer(response, callback, 405, Json.bytes(Json.error("METHOD_NOT_ALLOWED",
+                    request.getMethod() + " is not allowed on " + path)));
+            return true;
+        }
+        if (WEBHOOK_PATH.equals(path)) {
+            WebhookInbound endpoint = webhook.get();
+            if (endpoint == null) {
+                answer(response, callback, 404, DISABLED);
+            } else {
+                String authorization = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+                withBody(request, response, callback, body -> answerLater(response, callback,
+                        endpoint.handle(authorization, body)));
+            }
+            return true;
+        }
+        withBody(request, response, callback, body -> answer(response, callback, 202, NOOP_ANSWER));
+        return true;
+    }
+
+    /** Reads the whole body without blocking; a body over the limit is answered 413 and not read further. */
+    private static void withBody(Request request, Response response, Callback callback, Consumer<byte[]> next) {
+        long declared = request.getLength();
+        if (declared > HttpApi.MAX_BODY_BYTES) {
+            answer(response, callback, 413, TOO_LARGE);
+            return;
+        }
+        new BodyReader(request, response, callback, next, (int) Math.max(declared, 256)).run();
+    }
+
+    /** Reads chunks while they are there and asks to be called back when they are not. */
+    private static final class BodyReader implements Runnable {
+        private final Request request;
+        private final Response response;
+        private final Callback callback;
+        private final Consumer<byte[]> next;
+        private byte[] body;
+        private int length;
+
+        BodyReader(Request request, Response response, Callback callback, Consumer<byte[]> next, int expected) {
+            this.request = request;
+            this.response = response;
+            this.callback = callback;
+            this.next = next;
+            this.body = new byte[expected];
+        }
+
+        @Override
+        public void run() {
+            while (true) {
+                Content.Chunk chunk = request.read();
+                if (chunk == null) {
+                    request.demand(this);
+                    return;
+                }
+                if (Content.Chunk.isFailure(chunk)) {
+                    answer(response, callback, 400, UNREADABLE);
+                    return;
+                }
+                boolean fits = append(chunk.getByteBuffer());
+                boolean last = chunk.isLast();
+                chunk.release();
+                if (!fits) {
+                    answer(response, callback, 413, TOO_LARGE);
+                    return;
+                }
+                if (last) {
+                    handOn(length == body.length ? body : Arrays.copyOf(body, length));
+                    return;
+                }
+            }
+        }
+
+        private void handOn(byte[] whole) {
+            try {
+                next.accept(whole);
+            } catch (RuntimeException e) {
+                log.error("intake request failed path={}", Request.getPathInContext(request), e);
+                answer(response, callback, 500, INTERNAL);
+            }
+        }
+
+        private boolean append(ByteBuffer bytes) {
+            int size = bytes.remaining();
+            if (length + size > HttpApi.MAX_BODY_BYTES) {
+                return false;
+            }
+            if (length + size > body.length) {
+                body = Arrays.copyOf(body, Math.min(HttpApi.MAX_BODY_BYTES, Math.max(length + size, body.length * 2)));
+            }
+            bytes.get(body, length, size);
+            length += size;
+            return true;
+        }
+    }
+
+    private static void answerLater(Response response, Callback callback, CompletableFuture<IntakeResponse> pending) {
+        pending.whenComplete((result, failure) -> {
+            if (failure == null) {
+                answer(response, callback, result.status(), Json.bytes(result.body()));
+            } else {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                log.error("webhook intake failed", cause);
+                answer(response, callback, 500, INTERNAL);
+            }
+        });
+    }
+
+    private static void answer(Response response, Callback callback, int status, byte[] json) {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, json.length);
+        response.write(true, ByteBuffer.wrap(json), callback);
+    }
+}
