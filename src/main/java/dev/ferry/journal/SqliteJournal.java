@@ -55,6 +55,12 @@ public final class SqliteJournal implements Journal {
     private final BlockingQueue<Write<?>> writes = new LinkedBlockingQueue<>();
     private final ExecutorService completions = Executors.newSingleThreadExecutor(daemon("ferry-journal-ack"));
     private final Thread writerThread;
+    /** Owned by the writer thread, like the two undo lists below. */
+    private final DedupeIndex dedupe;
+    /** Dedupe entries added by the open transaction: taken out again if it rolls back. */
+    private final List<long[]> addedKeys = new ArrayList<>();
+    /** Dedupe entries of rows the open transaction deleted: taken out only once it commits. */
+    private final List<long[]> removedKeys = new ArrayList<>();
     /** Writer thread only. */
     private final Map<String, PreparedStatement> statements = new HashMap<>();
     private volatile boolean closing;
@@ -76,7 +82,8 @@ public final class SqliteJournal implements Journal {
         }
     }
 
-    private SqliteJournal(Path file, Connection writer, Connection reader, String instanceId) {
+    private SqliteJournal(Path file, Connection writer, Connection reader, String instanceId, DedupeIndex dedupe) {
+        this.dedupe = dedupe;
         this.file = file;
         this.writer = writer;
         this.reader = reader;
@@ -115,7 +122,8 @@ public final class SqliteJournal implements Journal {
                 statement.execute("PRAGMA busy_timeout = 5000");
             }
             log.info("journal open path={} sync={} instance={}", file, sync.name().toLowerCase(), instanceId);
-            return new SqliteJournal(file, writer, reader, instanceId);
+            DedupeIndex dedupe = loadDedupe(writer);
+            return new SqliteJournal(file, writer, reader, instanceId, dedupe);
         } catch (SQLException e) {
             closeQuietly(writer);
             closeQuietly(reader);
@@ -149,6 +157,25 @@ public final class SqliteJournal implements Journal {
             insert.executeUpdate();
         }
         return id;
+    }
+
+    private static DedupeIndex loadDedupe(Connection connection) throws SQLException {
+        DedupeIndex index = new DedupeIndex();
+        try (Statement statement = connection.createStatement()) {
+            try (ResultSet rows = statement.executeQuery("SELECT seq, dedupe_key FROM messages WHERE dedupe_key IS NOT NULL")) {
+                while (rows.next()) {
+                    index.add(rows.getLong(2), rows.getLong(1));
+                }
+            }
+            try (ResultSet rows = statement.executeQuery("SELECT seq, channel, account, conversation, message_id"
+                    + " FROM messages WHERE dedupe_key IS NULL")) {
+                while (rows.next()) {
+                    index.add(DedupeIndex.keyOf(rows.getString(2), rows.getString(3), rows.getString(4), rows.getString(5)),
+                            rows.getLong(1));
+                }
+            }
+        }
+        return index;
     }
 
     // ---- the writer ---------------------------------------------------------------------------------------
@@ -205,9 +232,9 @@ public final class SqliteJournal implements Journal {
                 for (Write<?> write : batch) {
                     run(write);
                 }
-                writer.commit();
+                commitTransaction();
             } catch (SQLException | RuntimeException e) {
-                writer.rollback();
+                rollbackTransaction();
                 if (batch.size() == 1) {
                     batch.get(0).failure = e;
                 } else {
@@ -231,11 +258,25 @@ public final class SqliteJournal implements Journal {
         write.failure = null;
         try {
             run(write);
-            writer.commit();
+            commitTransaction();
         } catch (SQLException | RuntimeException e) {
-            writer.rollback();
+            rollbackTransaction();
             write.failure = e;
         }
+    }
+
+    private void commitTransaction() throws SQLException {
+        writer.commit();
+        addedKeys.clear();
+        removedKeys.forEach(entry -> dedupe.remove(entry[0], entry[1]));
+        removedKeys.clear();
+    }
+
+    private void rollbackTransaction() throws SQLException {
+        addedKeys.forEach(entry -> dedupe.remove(entry[0], entry[1]));
+        addedKeys.clear();
+        removedKeys.clear();
+        writer.rollback();
     }
 
     private <T> void run(Write<T> write) throws SQLException {
@@ -269,12 +310,17 @@ public final class SqliteJournal implements Journal {
     @Override
     public CompletableFuture<AppendResult> append(InboundMessage message) {
         return submit(() -> {
-            // Insert first: a duplicate is the rare case, so it alone pays for the second statement.
-            // DO NOTHING only for the dedupe key: any other constraint still fails the write. RETURNING gives the
-            // seq in the same step; the driver's generated-keys call would compile a second query every time.
+            long key = DedupeIndex.keyOf(message.channel(), message.account(), message.conversation(), message.messageId());
+            long earlier = dedupe.find(key, seq -> isSameMessage(seq, message));
+            if (earlier >= 0) {
+                bumpCounter("duplicates");
+                return new AppendResult(earlier, true);
+            }
+            // RETURNING gives the seq in the same step; the driver's generated-keys call would compile a
+            // second query every time.
             PreparedStatement insert = cached("INSERT INTO messages(channel, account, conversation, sender,"
-                    + " message_id, text, thread_id, reply_to_id, media, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    + " ON CONFLICT(channel, account, conversation, message_id) DO NOTHING RETURNING seq");
+                    + " message_id, text, thread_id, reply_to_id, media, received_at, dedupe_key)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq");
             insert.setString(1, message.channel());
             insert.setString(2, message.account());
             insert.setString(3, message.conversation());
@@ -285,24 +331,30 @@ public final class SqliteJournal implements Journal {
             insert.setString(8, message.replyToId());
             insert.setString(9, message.media().isEmpty() ? null : json(message.media()));
             insert.setLong(10, message.receivedAtEpochMs());
+            insert.setLong(11, key);
+            long seq;
             try (ResultSet inserted = insert.executeQuery()) {
-                if (inserted.next()) {
-                    return new AppendResult(inserted.getLong(1), false);
-                }
+                inserted.next();
+                seq = inserted.getLong(1);
             }
-            PreparedStatement find = cached("SELECT seq FROM messages WHERE channel = ? AND account = ?"
-                    + " AND conversation = ? AND message_id = ?");
-            find.setString(1, message.channel());
-            find.setString(2, message.account());
-            find.setString(3, message.conversation());
-            find.setString(4, message.messageId());
-            ResultSet found = find.executeQuery();
-            if (!found.next()) {
-                throw new IllegalStateException("message " + message.messageId() + " was neither stored nor found");
-            }
-            bumpCounter("duplicates");
-            return new AppendResult(found.getLong(1), true);
+            dedupe.add(key, seq);
+            addedKeys.add(new long[] {key, seq});
+            return new AppendResult(seq, false);
         });
+    }
+
+    /** Whether the stored message {@code seq} has the dedupe identity of {@code message}; keys can collide. */
+    private boolean isSameMessage(long seq, InboundMessage message) {
+        try {
+            PreparedStatement select = cached("SELECT channel, account, conversation, message_id FROM messages WHERE seq = ?");
+            select.setLong(1, seq);
+            try (ResultSet row = select.executeQuery()) {
+                return row.next() && row.getString(1).equals(message.channel()) && row.getString(2).equals(message.account())
+                        && row.getString(3).equals(message.conversation()) && row.getString(4).equals(message.messageId());
+            }
+        } catch (SQLException e) {
+            throw new JournalException("journal " + file + " read failed: " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -452,10 +504,28 @@ public final class SqliteJournal implements Journal {
 
     @Override
     public CompletableFuture<Integer> prune(long olderThanEpochMs) {
-        return submit(() -> update(
-                "DELETE FROM messages WHERE state <> 0 AND settled_at < ?", olderThanEpochMs)
+        return submit(() -> pruneMessages(olderThanEpochMs)
                 + update("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?", olderThanEpochMs)
                 + update("DELETE FROM turns WHERE state <> 0 AND created_at < ?", olderThanEpochMs));
+    }
+
+    /** Deletes settled messages and notes their dedupe entries, which leave the index when the delete commits. */
+    private int pruneMessages(long olderThanEpochMs) throws SQLException {
+        PreparedStatement delete = cached("DELETE FROM messages WHERE state <> 0 AND settled_at < ?"
+                + " RETURNING seq, dedupe_key, channel, account, conversation, message_id");
+        delete.setLong(1, olderThanEpochMs);
+        int deleted = 0;
+        try (ResultSet rows = delete.executeQuery()) {
+            while (rows.next()) {
+                long stored = rows.getLong(2);
+                long key = rows.wasNull()
+                        ? DedupeIndex.keyOf(rows.getString(3), rows.getString(4), rows.getString(5), rows.getString(6))
+                        : stored;
+                removedKeys.add(new long[] {key, rows.getLong(1)});
+                deleted++;
+            }
+        }
+        return deleted;
     }
 
     private void settle(List<InboundMessage> messages, int state, String reason, long now)

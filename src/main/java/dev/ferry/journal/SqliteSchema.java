@@ -1,10 +1,15 @@
 package dev.ferry.journal;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
-/** The journal's tables. A message's {@code state} is 0 pending, 1 done, 2 dropped, 3 superseded. */
+/**
+ * The journal's tables. A message's {@code state} is 0 pending, 1 done, 2 dropped, 3 superseded.
+ * Messages carry no unique index on their dedupe identity: {@link DedupeIndex} holds it in memory, and
+ * {@code dedupe_key} keeps each row's key so that opening reads two numbers a row, not four strings.
+ */
 final class SqliteSchema {
 
     static final int PENDING = 0;
@@ -20,8 +25,7 @@ final class SqliteSchema {
           channel TEXT NOT NULL, account TEXT NOT NULL, conversation TEXT NOT NULL, sender TEXT NOT NULL,
           message_id TEXT NOT NULL, text TEXT NOT NULL, thread_id TEXT, reply_to_id TEXT, media TEXT,
           received_at INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0, reason TEXT, turn_id INTEGER,
-          settled_at INTEGER,
-          UNIQUE (channel, account, conversation, message_id))""",
+          settled_at INTEGER, dedupe_key INTEGER)""",
         "CREATE INDEX IF NOT EXISTS messages_pending ON messages(state) WHERE state = 0",
         "CREATE INDEX IF NOT EXISTS messages_turn ON messages(turn_id)",
         """
@@ -50,6 +54,21 @@ final class SqliteSchema {
             for (String sql : STATEMENTS) {
                 statement.execute(sql);
             }
+            if (!hasColumn(statement, "messages", "dedupe_key")) {
+                // Journals from before the key was stored: their rows keep NULL and are keyed from their columns.
+                statement.execute("ALTER TABLE messages ADD COLUMN dedupe_key INTEGER");
+            }
+        }
+    }
+
+    private static boolean hasColumn(Statement statement, String table, String column) throws SQLException {
+        try (ResultSet columns = statement.executeQuery("PRAGMA table_info(" + table + ")")) {
+            while (columns.next()) {
+                if (column.equals(columns.getString("name"))) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 }

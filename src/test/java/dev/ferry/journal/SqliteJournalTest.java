@@ -285,6 +285,11 @@ class SqliteJournalTest {
         List<Long> seqs = appends.stream().map(append -> await(append)).map(AppendResult::seq).toList();
         assertThat(seqs).as("every other write committed, in the order it was made").isSorted().doesNotHaveDuplicates();
         assertThat(appends).extracting(append -> append.join().duplicate()).containsOnly(false);
+        for (int i = 1; i <= 200; i++) {
+            AppendResult again = await(journal.append(inbound("c1", "alice", "m" + i, "text " + i)));
+            assertThat(again).as("m" + i + " after the batch was rolled back and replayed")
+                    .isEqualTo(new AppendResult(seqs.get(i - 1), true));
+        }
         journal = reopen(journal);
         assertThat(journal.pendingMessages()).hasSize(201);
         assertThat(journal.openTurns()).extracting(Turn::prompt).containsExactly("taken");
@@ -657,6 +662,46 @@ class SqliteJournalTest {
         assertThat(journal.undeliveredReplies()).containsExactly(undelivered);
         assertThat(journal.stats()).isEqualTo(new JournalStats(2, 0, 0, 0, 0, 2, 1));
         assertThat(await(journal.prune(System.currentTimeMillis() + 60_000))).as("pruning again finds nothing").isZero();
+    }
+
+    @Test
+    void aPrunedMessageLeavesTheDedupeIndexWithItsRow() {
+        SqliteJournal journal = open();
+        InboundMessage settled = journaled(journal, inbound("c1", "alice", "m1", "x"));
+        InboundMessage pending = journaled(journal, inbound("c1", "alice", "m2", "y"));
+        await(journal.dropMessages(List.of(settled), "test"));
+
+        await(journal.prune(System.currentTimeMillis() + 60_000));
+
+        assertThat(await(journal.append(inbound("c1", "alice", "m2", "y"))))
+                .as("a pending message is never pruned, so it is still a duplicate")
+                .isEqualTo(new AppendResult(pending.seq(), true));
+        AppendResult afterRetention = await(journal.append(inbound("c1", "alice", "m1", "x")));
+        assertThat(afterRetention.duplicate()).as("past retention the journal no longer holds it").isFalse();
+        assertThat(afterRetention.seq()).isGreaterThan(pending.seq());
+    }
+
+    @Test
+    void aJournalFromBeforeStoredDedupeKeysStillFindsItsDuplicates() throws Exception {
+        Path legacy = dir.resolve("legacy").resolve("journal.db");
+        Files.createDirectories(legacy.getParent());
+        try (Connection connection = rawConnection(legacy); var statement = connection.createStatement()) {
+            statement.execute("CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL,"
+                    + " account TEXT NOT NULL, conversation TEXT NOT NULL, sender TEXT NOT NULL, message_id TEXT NOT NULL,"
+                    + " text TEXT NOT NULL, thread_id TEXT, reply_to_id TEXT, media TEXT, received_at INTEGER NOT NULL,"
+                    + " state INTEGER NOT NULL DEFAULT 0, reason TEXT, turn_id INTEGER, settled_at INTEGER,"
+                    + " UNIQUE (channel, account, conversation, message_id))");
+            statement.execute("INSERT INTO messages(channel, account, conversation, sender, message_id, text, received_at)"
+                    + " VALUES ('webhook', 'default', 'c1', 'alice', 'm1', 'old', 0)");
+        }
+
+        SqliteJournal journal = open(legacy);
+
+        assertThat(await(journal.append(inbound("c1", "alice", "m1", "old")))).isEqualTo(new AppendResult(1, true));
+        assertThat(await(journal.append(inbound("c1", "alice", "m2", "new")))).isEqualTo(new AppendResult(2, false));
+        journal.close();
+        journal = open(legacy);
+        assertThat(await(journal.append(inbound("c1", "alice", "m2", "new")))).isEqualTo(new AppendResult(2, true));
     }
 
     @Test
