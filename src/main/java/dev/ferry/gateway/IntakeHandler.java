@@ -49,7 +49,7 @@ final class IntakeHandler extends Handler.Wrapper {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
-        String path = Request.getPathInContext(request);
+        String path = withoutTrailingSlash(Request.getPathInContext(request));
         boolean intakePath = WEBHOOK_PATH.equals(path) || NOOP_PATH.equals(path);
         if (!intakePath) {
             return super.handle(request, response, callback);
@@ -149,6 +149,11 @@ final class IntakeHandler extends Handler.Wrapper {
             length += size;
             return true;
         }
+    }
+
+    /** Javalin ignores a trailing slash on its routes; these paths do the same. */
+    private static String withoutTrailingSlash(String path) {
+        return path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
     }
 
     private static void answerLater(Response response, Callback callback, CompletableFuture<IntakeResponse> pending) {

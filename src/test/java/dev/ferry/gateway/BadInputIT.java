@@ -167,6 +167,7 @@ class BadInputIT {
 
         assertThat(answer.status()).as(answer.raw()).isEqualTo(202);
         assertThat(answer.body().get("noop").asBoolean()).isTrue();
+        assertThat(client.post("/bench/noop/", "{}", null).status()).as("a trailing slash is the same path").isEqualTo(202);
         assertNothingJournaledAndStillServing();
     }
 
