@@ -33,6 +33,9 @@ final class IntakeHandler extends Handler.Wrapper {
     static final String WEBHOOK_PATH = "/channels/webhook/inbound";
     static final String NOOP_PATH = "/bench/noop";
 
+    /** How much of an oversized body is still read (and discarded) so that the 413 arrives intact. */
+    private static final long DRAIN_LIMIT_BYTES = 8L * HttpApi.MAX_BODY_BYTES;
+
     private static final byte[] NOOP_ANSWER = Json.bytes(Json.object().put("accepted", false).put("noop", true));
     private static final byte[] TOO_LARGE = Json.bytes(Json.error("PAYLOAD_TOO_LARGE",
             "body: larger than " + HttpApi.MAX_BODY_BYTES + " bytes"));
@@ -75,14 +78,19 @@ final class IntakeHandler extends Handler.Wrapper {
         return true;
     }
 
-    /** Reads the whole body without blocking; a body over the limit is answered 413 and not read further. */
+    /**
+     * Reads the whole body without blocking. A body over the limit is answered 413, after reading the rest
+     * of it up to {@link #DRAIN_LIMIT_BYTES}: answering in the middle of an upload makes the connection
+     * close with data unread, and the client may then lose the answer to a reset.
+     */
     private static void withBody(Request request, Response response, Callback callback, Consumer<byte[]> next) {
         long declared = request.getLength();
-        if (declared > HttpApi.MAX_BODY_BYTES) {
-            answer(response, callback, 413, TOO_LARGE);
+        if (declared > DRAIN_LIMIT_BYTES) {
+            answerAndClose(response, callback, 413, TOO_LARGE);
             return;
         }
-        new BodyReader(request, response, callback, next, (int) Math.max(declared, 256)).run();
+        int expected = (int) Math.min(HttpApi.MAX_BODY_BYTES, Math.max(declared, 256));
+        new BodyReader(request, response, callback, next, expected).run();
     }
 
     /** Reads chunks while they are there and asks to be called back when they are not. */
@@ -92,7 +100,8 @@ final class IntakeHandler extends Handler.Wrapper {
         private final Callback callback;
         private final Consumer<byte[]> next;
         private byte[] body;
-        private int length;
+        /** Bytes read so far, kept or not. */
+        private long length;
 
         BodyReader(Request request, Response response, Callback callback, Consumer<byte[]> next, int expected) {
             this.request = request;
@@ -111,18 +120,22 @@ final class IntakeHandler extends Handler.Wrapper {
                     return;
                 }
                 if (Content.Chunk.isFailure(chunk)) {
-                    answer(response, callback, 400, UNREADABLE);
+                    answerAndClose(response, callback, 400, UNREADABLE);
                     return;
                 }
-                boolean fits = append(chunk.getByteBuffer());
+                append(chunk.getByteBuffer());
                 boolean last = chunk.isLast();
                 chunk.release();
-                if (!fits) {
-                    answer(response, callback, 413, TOO_LARGE);
+                if (length > DRAIN_LIMIT_BYTES) {
+                    answerAndClose(response, callback, 413, TOO_LARGE);
                     return;
                 }
                 if (last) {
-                    handOn(length == body.length ? body : Arrays.copyOf(body, length));
+                    if (length > HttpApi.MAX_BODY_BYTES) {
+                        answer(response, callback, 413, TOO_LARGE);
+                    } else {
+                        handOn(length == body.length ? body : Arrays.copyOf(body, (int) length));
+                    }
                     return;
                 }
             }
@@ -137,17 +150,16 @@ final class IntakeHandler extends Handler.Wrapper {
             }
         }
 
-        private boolean append(ByteBuffer bytes) {
+        /** Keeps bytes up to the limit and only counts the rest, which is read to be thrown away. */
+        private void append(ByteBuffer bytes) {
             int size = bytes.remaining();
-            if (length + size > HttpApi.MAX_BODY_BYTES) {
-                return false;
+            if (length + size <= HttpApi.MAX_BODY_BYTES) {
+                if (length + size > body.length) {
+                    body = Arrays.copyOf(body, (int) Math.min(HttpApi.MAX_BODY_BYTES, Math.max(length + size, body.length * 2L)));
+                }
+                bytes.get(body, (int) length, size);
             }
-            if (length + size > body.length) {
-                body = Arrays.copyOf(body, Math.min(HttpApi.MAX_BODY_BYTES, Math.max(length + size, body.length * 2)));
-            }
-            bytes.get(body, length, size);
             length += size;
-            return true;
         }
     }
 
@@ -167,6 +179,15 @@ final class IntakeHandler extends Handler.Wrapper {
                 answer(response, callback, 500, INTERNAL);
             }
         });
+    }
+
+    /**
+     * Answers before the body was read to its end. The rest of the body is left unread, so the connection
+     * cannot carry another request; saying so keeps a keep-alive client from sending its next one there.
+     */
+    private static void answerAndClose(Response response, Callback callback, int status, byte[] json) {
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        answer(response, callback, status, json);
     }
 
     private static void answer(Response response, Callback callback, int status, byte[] json) {

@@ -95,8 +95,11 @@ class BadInputIT {
         String text = "x".repeat(HttpApi.MAX_BODY_BYTES);
         String body = "{\"messageId\":\"big\",\"conversation\":\"c\",\"sender\":\"s\",\"text\":\"" + text + "\"}";
 
-        assertRefused(webhook(body), 413, "PAYLOAD_TOO_LARGE");
-        assertNothingJournaledAndStillServing();
+        // Repeated on one keep-alive client: the refused body is never read, so that connection must not be reused.
+        for (int attempt = 0; attempt < 20; attempt++) {
+            assertRefused(webhook(body), 413, "PAYLOAD_TOO_LARGE");
+            assertNothingJournaledAndStillServing();
+        }
     }
 
     @Test
