@@ -62,10 +62,10 @@ final class HttpApi implements AutoCloseable {
                 }
             });
             javalin.routes.error(405, ctx ->
-                    json(ctx, 405, Json.error("METHOD_NOT_ALLOWED", ctx.method() + " is not allowed on " + ctx.path())));
+                    json(ctx, 405, Json.methodNotAllowed(String.valueOf(ctx.method()), ctx.path())));
             javalin.routes.exception(Exception.class, (e, ctx) -> {
                 log.error("request failed path={}", ctx.path(), e);
-                json(ctx, 500, Json.error("INTERNAL", "internal error; see the gateway log"));
+                json(ctx, 500, Json.internalError());
             });
         });
     }
@@ -116,7 +116,7 @@ final class HttpApi implements AutoCloseable {
             json(ctx, refused.httpStatus(), Json.error(refused.code(), refused.getMessage()));
         } else {
             log.error("rpc failed method={}", method, cause);
-            json(ctx, 500, Json.error("INTERNAL", "internal error; see the gateway log"));
+            json(ctx, 500, Json.internalError());
         }
     }
 
@@ -135,13 +135,13 @@ final class HttpApi implements AutoCloseable {
             }
             return body;
         } catch (IOException e) {
-            json(ctx, 400, Json.error("INVALID_REQUEST", "body: could not be read"));
+            json(ctx, 400, Json.bodyUnreadable());
             return null;
         }
     }
 
     private static void tooLarge(Context ctx) {
-        json(ctx, 413, Json.error("PAYLOAD_TOO_LARGE", "body: larger than " + MAX_BODY_BYTES + " bytes"));
+        json(ctx, 413, Json.bodyTooLarge());
     }
 
     private static boolean authorized(Context ctx, Secret token) {

@@ -3,7 +3,6 @@ package dev.ferry.gateway;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -37,11 +36,10 @@ final class IntakeHandler extends Handler.Wrapper {
     private static final long DRAIN_LIMIT_BYTES = 8L * HttpApi.MAX_BODY_BYTES;
 
     private static final byte[] NOOP_ANSWER = Json.bytes(Json.object().put("accepted", false).put("noop", true));
-    private static final byte[] TOO_LARGE = Json.bytes(Json.error("PAYLOAD_TOO_LARGE",
-            "body: larger than " + HttpApi.MAX_BODY_BYTES + " bytes"));
-    private static final byte[] UNREADABLE = Json.bytes(Json.error("INVALID_REQUEST", "body: could not be read"));
+    private static final byte[] TOO_LARGE = Json.bytes(Json.bodyTooLarge());
+    private static final byte[] UNREADABLE = Json.bytes(Json.bodyUnreadable());
     private static final byte[] DISABLED = Json.bytes(Json.error("CHANNEL_DISABLED", "the webhook channel is not enabled"));
-    private static final byte[] INTERNAL = Json.bytes(Json.error("INTERNAL", "internal error; see the gateway log"));
+    private static final byte[] INTERNAL = Json.bytes(Json.internalError());
 
     private final Supplier<WebhookInbound> webhook;
 
@@ -59,8 +57,7 @@ final class IntakeHandler extends Handler.Wrapper {
         }
         if (!HttpMethod.POST.is(request.getMethod())) {
             response.getHeaders().put(HttpHeader.ALLOW, "POST");
-            answer(response, callback, 405, Json.bytes(Json.error("METHOD_NOT_ALLOWED",
-                    request.getMethod() + " is not allowed on " + path)));
+            answer(response, callback, 405, Json.bytes(Json.methodNotAllowed(request.getMethod(), path)));
             return true;
         }
         if (WEBHOOK_PATH.equals(path)) {
@@ -173,9 +170,7 @@ final class IntakeHandler extends Handler.Wrapper {
             if (failure == null) {
                 answer(response, callback, result.status(), Json.bytes(result.body()));
             } else {
-                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                        ? failure.getCause() : failure;
-                log.error("webhook intake failed", cause);
+                log.error("webhook intake failed", failure);
                 answer(response, callback, 500, INTERNAL);
             }
         });

@@ -28,6 +28,23 @@ final class Json {
         return body;
     }
 
+    /** The refusals that both HTTP front ends (Javalin's routes and {@link IntakeHandler}) give, worded once. */
+    static ObjectNode internalError() {
+        return error("INTERNAL", "internal error; see the gateway log");
+    }
+
+    static ObjectNode bodyTooLarge() {
+        return error("PAYLOAD_TOO_LARGE", "body: larger than " + HttpApi.MAX_BODY_BYTES + " bytes");
+    }
+
+    static ObjectNode bodyUnreadable() {
+        return error("INVALID_REQUEST", "body: could not be read");
+    }
+
+    static ObjectNode methodNotAllowed(String method, String path) {
+        return error("METHOD_NOT_ALLOWED", method + " is not allowed on " + path);
+    }
+
     static byte[] bytes(JsonNode node) {
         try {
             return MAPPER.writeValueAsBytes(node);
