@@ -33,10 +33,6 @@ public final class ConfigFile {
         this.path = path;
     }
 
-    public Path path() {
-        return path;
-    }
-
     /** The file's text, or "" when it does not exist (the built-in defaults). */
     public String read() throws ConfigException {
         try {

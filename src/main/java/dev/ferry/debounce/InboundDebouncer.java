@@ -96,10 +96,6 @@ public final class InboundDebouncer implements AutoCloseable {
         return message.channel() + ":" + message.account() + ":" + message.conversation() + ":" + message.sender();
     }
 
-    public String name() {
-        return name;
-    }
-
     /** Takes a journaled message; it leaves in a batch now or when its key's window closes. */
     public void submit(InboundMessage message) {
         String key = debounceKey(message);

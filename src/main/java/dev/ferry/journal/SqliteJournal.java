@@ -109,7 +109,7 @@ public final class SqliteJournal implements Journal {
             writer = DriverManager.getConnection(url);
             try (Statement statement = writer.createStatement()) {
                 statement.execute("PRAGMA busy_timeout = 5000");
-                check(statement, "PRAGMA quick_check", file);
+                check(statement, "PRAGMA quick_check");
                 statement.execute("PRAGMA journal_mode = WAL");
                 statement.execute("PRAGMA synchronous = " + (sync == JournalSync.NORMAL ? "NORMAL" : "FULL"));
                 statement.execute("PRAGMA foreign_keys = OFF");
@@ -134,7 +134,7 @@ public final class SqliteJournal implements Journal {
         }
     }
 
-    private static void check(Statement statement, String pragma, Path file) throws SQLException {
+    private static void check(Statement statement, String pragma) throws SQLException {
         try (ResultSet result = statement.executeQuery(pragma)) {
             String verdict = result.next() ? result.getString(1) : "no answer";
             if (!"ok".equalsIgnoreCase(verdict)) {

@@ -27,7 +27,7 @@ record QueuedItem(List<InboundMessage> messages, boolean queued, Turn replayed) 
     }
 
     Destination destination() {
-        return Destination.of(messages.get(messages.size() - 1));
+        return Destination.of(lastMessage());
     }
 
     InboundMessage lastMessage() {

@@ -706,11 +706,10 @@ public final class TurnScheduler {
         if (abortNow) {
             run.abort();
         }
-        AgentRun started = run;
-        run.reply().whenComplete((text, error) -> onReply(queue, started, text, error, failures, startedAt));
+        run.reply().whenComplete((text, error) -> onReply(queue, text, error, failures, startedAt));
     }
 
-    private void onReply(SessionQueue queue, AgentRun run, String text, Throwable error, int failures, long startedAt) {
+    private void onReply(SessionQueue queue, String text, Throwable error, int failures, long startedAt) {
         Turn turn;
         String abortReason;
         lock.lock();
