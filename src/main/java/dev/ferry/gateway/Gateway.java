@@ -415,7 +415,7 @@ public final class Gateway implements AutoCloseable {
         if (sessionKey.isBlank()) {
             throw RpcException.invalidParams("params.sessionKey: required (see sessions.list)");
         }
-        return turns.setDirective(sessionKey, null)
+        return turns.changeDirective(sessionKey, stored -> null)
                 .thenCompose(ignored -> journal.resetSession(sessionKey))
                 .thenApply(ignored -> Json.object().put("sessionKey", sessionKey).put("reset", true));
     }

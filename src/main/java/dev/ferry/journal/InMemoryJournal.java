@@ -175,8 +175,7 @@ public final class InMemoryJournal implements Journal {
         lock.lock();
         try {
             String replyId = "fr-" + instanceId + "-n" + (++lastNoticeId);
-            Reply notice = new Reply(replyId, 0, sessionKey, about.channel(), about.account(), about.conversation(),
-                    about.sender(), about.threadId(), text, List.of());
+            Reply notice = Reply.notice(replyId, sessionKey, about, text);
             outbox.put(replyId, notice);
             return CompletableFuture.completedFuture(notice);
         } finally {
@@ -225,10 +224,10 @@ public final class InMemoryJournal implements Journal {
     }
 
     @Override
-    public QueueOverride queueDirective(String sessionKey) {
+    public Map<String, QueueOverride> queueDirectives() {
         lock.lock();
         try {
-            return directives.get(sessionKey);
+            return new HashMap<>(directives);
         } finally {
             lock.unlock();
         }

@@ -1,6 +1,7 @@
 package dev.ferry.journal;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import dev.ferry.config.QueueOverride;
@@ -53,8 +54,8 @@ public interface Journal extends AutoCloseable {
     /** Stores a session's {@code /queue} settings; null clears them. */
     CompletableFuture<Void> saveQueueDirective(String sessionKey, QueueOverride directive);
 
-    /** The session's stored {@code /queue} settings, or null. */
-    QueueOverride queueDirective(String sessionKey);
+    /** Every session's stored {@code /queue} settings, by session key: read once, when a scheduler starts. */
+    Map<String, QueueOverride> queueDirectives();
 
     /** Records that the platform accepted the reply; it leaves the outbox. */
     CompletableFuture<Void> markDelivered(String replyId);

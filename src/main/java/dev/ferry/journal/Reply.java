@@ -32,4 +32,10 @@ public record Reply(
         return new Reply(replyId, turnId, sessionKey, last.channel(), last.account(), last.conversation(),
                 last.sender(), last.threadId(), text, inReplyTo);
     }
+
+    /** A notice from Ferry itself, addressed like a reply to {@code about} but answering no message. */
+    public static Reply notice(String replyId, String sessionKey, InboundMessage about, String text) {
+        return new Reply(replyId, 0, sessionKey, about.channel(), about.account(), about.conversation(),
+                about.sender(), about.threadId(), text, List.of());
+    }
 }

@@ -466,8 +466,7 @@ public final class SqliteJournal implements Journal {
     public CompletableFuture<Reply> recordNotice(String sessionKey, InboundMessage about, String text) {
         return submit(() -> {
             String replyId = "fr-" + instanceId + "-n" + UUID.randomUUID().toString().substring(0, 13);
-            Reply notice = new Reply(replyId, 0, sessionKey, about.channel(), about.account(), about.conversation(),
-                    about.sender(), about.threadId(), text, List.of());
+            Reply notice = Reply.notice(replyId, sessionKey, about, text);
             putInOutbox(notice, System.currentTimeMillis());
             return notice;
         });
@@ -590,13 +589,15 @@ public final class SqliteJournal implements Journal {
     }
 
     @Override
-    public QueueOverride queueDirective(String sessionKey) {
+    public Map<String, QueueOverride> queueDirectives() {
         return read(connection -> {
-            try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT queue_directive FROM sessions WHERE session_key = ?")) {
-                select.setString(1, sessionKey);
-                ResultSet row = select.executeQuery();
-                return row.next() ? directiveFrom(row.getString(1)) : null;
+            try (PreparedStatement select = connection.prepareStatement("SELECT session_key, queue_directive FROM sessions")) {
+                ResultSet rows = select.executeQuery();
+                Map<String, QueueOverride> directives = new HashMap<>();
+                while (rows.next()) {
+                    directives.put(rows.getString(1), directiveFrom(rows.getString(2)));
+                }
+                return directives;
             }
         });
     }

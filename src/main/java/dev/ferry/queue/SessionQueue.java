@@ -3,7 +3,6 @@ package dev.ferry.queue;
 import java.util.ArrayDeque;
 
 import dev.ferry.agent.AgentRun;
-import dev.ferry.config.QueueOverride;
 import dev.ferry.journal.Turn;
 import dev.ferry.time.Scheduler;
 
@@ -15,8 +14,6 @@ final class SessionQueue {
 
     final String sessionKey;
     final ArrayDeque<QueuedItem> items = new ArrayDeque<>();
-    /** The session's {@code /queue} settings, or null. */
-    QueueOverride directive;
 
     /** In the scheduler's ready line, waiting for a turn slot. */
     boolean waitingForSlot;

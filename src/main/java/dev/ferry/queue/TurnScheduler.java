@@ -3,6 +3,7 @@ package dev.ferry.queue;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +67,11 @@ public final class TurnScheduler {
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled whenever any queue changes, for {@link #waitForFollowupQueueDrain}. */
     private final Condition changed = lock.newCondition();
+    /**
+     * Every session's {@code /queue} settings, read from the journal once: a turn never waits on a journal read
+     * for them, and a session without settings costs nothing here. Guarded by lock.
+     */
+    private final Map<String, QueueOverride> directives;
     /** Guarded by lock. Insertion order keeps {@code status} stable. */
     private final Map<String, SessionQueue> queues = new LinkedHashMap<>();
     /** Queues with work ready and no turn, waiting for a slot. Guarded by lock. */
@@ -98,6 +105,7 @@ public final class TurnScheduler {
         this.retryPolicy = retryPolicy;
         this.metrics = metrics;
         this.dropNotices = new DropNotices(journal, outbox, scheduler);
+        this.directives = new HashMap<>(journal.queueDirectives());
         this.turnsCompleted = Counter.builder("ferry.turns.completed").register(metrics);
         this.turnsFailed = Counter.builder("ferry.turns.failed")
                 .description("Turn attempts that failed and will be retried").register(metrics);
@@ -336,25 +344,34 @@ public final class TurnScheduler {
         return () -> {};
     }
 
-    /** Stores a session's {@code /queue} settings (null clears them); they apply from the next message on. */
-    public CompletableFuture<Void> setDirective(String sessionKey, QueueOverride directive) {
+    /**
+     * Changes a session's {@code /queue} settings: {@code change} gets the stored ones (null if none) and
+     * returns the new ones, where null or empty clears them. They apply from the next message on. Read, change
+     * and save happen under the lock, so two quick changes never lose each other's fields and are journaled in
+     * the order they were made.
+     *
+     * @return the save, complete once the journal committed it
+     */
+    public CompletableFuture<Void> changeDirective(String sessionKey, UnaryOperator<QueueOverride> change) {
         lock.lock();
         try {
-            queueOf(sessionKey).directive = directive == null || directive.isEmpty() ? null : directive;
-            forgetIfIdle(queues.get(sessionKey));
+            QueueOverride changed = change.apply(directives.get(sessionKey));
+            if (changed == null || changed.isEmpty()) {
+                directives.remove(sessionKey);
+                return journal.saveQueueDirective(sessionKey, null);
+            }
+            directives.put(sessionKey, changed);
+            return journal.saveQueueDirective(sessionKey, changed);
         } finally {
             lock.unlock();
         }
-        return journal.saveQueueDirective(sessionKey, directive);
     }
 
     /** The settings that apply to the session's next message on {@code channel}. */
     public QueueSettings settingsFor(String sessionKey, String channel) {
         lock.lock();
         try {
-            SessionQueue queue = queues.get(sessionKey);
-            QueueOverride directive = queue != null ? queue.directive : journal.queueDirective(sessionKey);
-            return queueConfig.settingsFor(channel).overriddenBy(directive);
+            return queueConfig.settingsFor(channel).overriddenBy(directives.get(sessionKey));
         } finally {
             lock.unlock();
         }
@@ -547,16 +564,12 @@ public final class TurnScheduler {
 
     /** Must hold lock. */
     private SessionQueue queueOf(String sessionKey) {
-        return queues.computeIfAbsent(sessionKey, key -> {
-            SessionQueue queue = new SessionQueue(key);
-            queue.directive = journal.queueDirective(key);
-            return queue;
-        });
+        return queues.computeIfAbsent(sessionKey, SessionQueue::new);
     }
 
     /** Must hold lock. */
     private QueueSettings settingsOf(SessionQueue queue, String channel) {
-        return queueConfig.settingsFor(channel).overriddenBy(queue.directive);
+        return queueConfig.settingsFor(channel).overriddenBy(directives.get(queue.sessionKey));
     }
 
     /** Must hold lock. */
@@ -827,7 +840,7 @@ public final class TurnScheduler {
         startReadyTurns();
     }
 
-    /** Must hold lock. Keeps the map to sessions with something going on; a directive lives in the journal. */
+    /** Must hold lock. Keeps the map to sessions with something going on; a directive is kept apart. */
     private void forgetIfIdle(SessionQueue queue) {
         if (queue.isIdle()) {
             queues.remove(queue.sessionKey, queue);

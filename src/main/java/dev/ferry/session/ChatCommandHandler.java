@@ -3,7 +3,6 @@ package dev.ferry.session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.ferry.config.QueueOverride;
 import dev.ferry.config.QueueSettings;
 import dev.ferry.delivery.Outbox;
 import dev.ferry.journal.InboundMessage;
@@ -74,10 +73,14 @@ public final class ChatCommandHandler {
                     + directive.remainingText().split("\\s+", 2)[0] + "' (expected a mode such as collect or followup,"
                     + " debounce:<duration>, cap:<n>, drop:new|old|summarize, or reset)");
         }
-        QueueOverride stored = directive.reset() ? null : journal.queueDirective(sessionKey);
-        QueueOverride updated = stored == null ? directive.settings() : stored.mergedWith(directive.settings());
-        turns.setDirective(sessionKey, updated);
-        log.info("queue directive set session={} directive={}", sessionKey, updated);
+        turns.changeDirective(sessionKey, stored -> stored == null || directive.reset()
+                ? directive.settings() : stored.mergedWith(directive.settings()))
+                .whenComplete((saved, error) -> {
+                    if (error != null) {
+                        log.error("could not journal queue settings session={}", sessionKey, error);
+                    }
+                });
+        log.info("queue directive set session={} settings={}", sessionKey, describe(turns.settingsFor(sessionKey, message.channel())));
         if (!directive.remainingText().isEmpty()) {
             return withText(message, directive.remainingText());
         }

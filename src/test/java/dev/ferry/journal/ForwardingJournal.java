@@ -1,6 +1,7 @@
 package dev.ferry.journal;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import dev.ferry.config.QueueOverride;
@@ -73,8 +74,8 @@ public class ForwardingJournal implements Journal {
     }
 
     @Override
-    public QueueOverride queueDirective(String sessionKey) {
-        return delegate.queueDirective(sessionKey);
+    public Map<String, QueueOverride> queueDirectives() {
+        return delegate.queueDirectives();
     }
 
     @Override

@@ -357,12 +357,12 @@ class InMemoryJournalTest {
 
         journal.saveQueueDirective(SESSION, directive).join();
 
-        assertThat(journal.queueDirective(SESSION)).isEqualTo(directive);
-        assertThat(journal.queueDirective("agent:main:webhook:default:other")).isNull();
+        assertThat(journal.queueDirectives().get(SESSION)).isEqualTo(directive);
+        assertThat(journal.queueDirectives().get("agent:main:webhook:default:other")).isNull();
         journal.saveQueueDirective(SESSION, null).join();
-        assertThat(journal.queueDirective(SESSION)).isNull();
+        assertThat(journal.queueDirectives().get(SESSION)).isNull();
         journal.saveQueueDirective(SESSION, new QueueOverride(null, null, null, null)).join();
-        assertThat(journal.queueDirective(SESSION)).as("an empty directive is no directive").isNull();
+        assertThat(journal.queueDirectives().get(SESSION)).as("an empty directive is no directive").isNull();
     }
 
     private Reply completeOneTurn(String conversation, String messageId) {

@@ -565,9 +565,9 @@ class SqliteJournalTest {
                 .containsExactly(tuple("text m2", "reply m2"), tuple("text m3", "reply m3"));
         assertThat(journal.transcript(SESSION, 10)).hasSize(3);
         assertThat(journal.transcript(SESSION, 0)).isEmpty();
-        assertThat(journal.queueDirective(SESSION)).isEqualTo(full);
-        assertThat(journal.queueDirective(session("c2"))).isEqualTo(partial);
-        assertThat(journal.queueDirective(session("nobody"))).isNull();
+        assertThat(journal.queueDirectives().get(SESSION)).isEqualTo(full);
+        assertThat(journal.queueDirectives().get(session("c2"))).isEqualTo(partial);
+        assertThat(journal.queueDirectives().get(session("nobody"))).isNull();
     }
 
     @Test
@@ -596,8 +596,8 @@ class SqliteJournalTest {
         await(journal.saveQueueDirective(session("c2"), new QueueOverride(null, null, null, null)));
         journal = reopen(journal);
 
-        assertThat(journal.queueDirective(SESSION)).isNull();
-        assertThat(journal.queueDirective(session("c2"))).as("an empty directive is no directive").isNull();
+        assertThat(journal.queueDirectives().get(SESSION)).isNull();
+        assertThat(journal.queueDirectives().get(session("c2"))).as("an empty directive is no directive").isNull();
     }
 
     @Test

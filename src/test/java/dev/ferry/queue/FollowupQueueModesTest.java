@@ -4,8 +4,10 @@ import static dev.ferry.queue.QueueFixture.SESSION;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.groups.Tuple.tuple;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +17,9 @@ import dev.ferry.config.QueueMode;
 import dev.ferry.config.QueueOverride;
 import dev.ferry.config.QueueSettings;
 import dev.ferry.journal.Exchange;
+import dev.ferry.journal.ForwardingJournal;
 import dev.ferry.journal.InboundMessage;
+import dev.ferry.journal.Journal;
 import dev.ferry.journal.JournalStats;
 import dev.ferry.journal.Reply;
 
@@ -392,7 +396,7 @@ class FollowupQueueModesTest {
         assertThat(turns.settingsFor(SESSION, "telegram"))
                 .isEqualTo(new QueueSettings(QueueMode.FOLLOWUP, 0, 20, DropPolicy.SUMMARIZE));
 
-        turns.setDirective(SESSION, new QueueOverride(QueueMode.INTERRUPT, null, 5, null)).join();
+        turns.changeDirective(SESSION, stored -> new QueueOverride(QueueMode.INTERRUPT, null, 5, null)).join();
 
         assertThat(turns.settingsFor(SESSION, "telegram"))
                 .isEqualTo(new QueueSettings(QueueMode.INTERRUPT, 0, 5, DropPolicy.SUMMARIZE));
@@ -406,7 +410,7 @@ class FollowupQueueModesTest {
     @Test
     void aSessionDirectiveAppliesToTheSessionsNextMessages() {
         TurnScheduler turns = fixture.turns(QueueFixture.defaults());
-        turns.setDirective(SESSION, new QueueOverride(QueueMode.FOLLOWUP, 0L, null, null)).join();
+        turns.changeDirective(SESSION, stored -> new QueueOverride(QueueMode.FOLLOWUP, 0L, null, null)).join();
         fixture.submit(turns, SESSION, fixture.message("first"));
         fixture.submit(turns, SESSION, fixture.message("a"));
         fixture.submit(turns, SESSION, fixture.message("b"));
@@ -415,7 +419,44 @@ class FollowupQueueModesTest {
         backend.run(1).answer("r1");
 
         assertThat(backend.prompts()).containsExactly("first", "a", "b");
-        assertThat(fixture.journal.queueDirective(SESSION)).isEqualTo(new QueueOverride(QueueMode.FOLLOWUP, 0L, null, null));
+        assertThat(fixture.journal.queueDirectives().get(SESSION)).isEqualTo(new QueueOverride(QueueMode.FOLLOWUP, 0L, null, null));
+    }
+
+    @Test
+    void quickDirectiveChangesBuildOnEachOtherBeforeTheJournalCommitsThem() {
+        List<CompletableFuture<Void>> commits = new ArrayList<>();
+        List<QueueOverride> saved = new ArrayList<>();
+        Journal slowSaves = new ForwardingJournal(fixture.journal) {
+            @Override
+            public CompletableFuture<Void> saveQueueDirective(String sessionKey, QueueOverride directive) {
+                saved.add(directive);
+                CompletableFuture<Void> commit = new CompletableFuture<>();
+                commits.add(commit);
+                return commit.thenCompose(ignored -> super.saveQueueDirective(sessionKey, directive));
+            }
+        };
+        TurnScheduler turns = fixture.turns(QueueFixture.defaults(), slowSaves);
+
+        turns.changeDirective(SESSION, stored -> new QueueOverride(null, null, 3, null));
+        turns.changeDirective(SESSION, stored -> stored.mergedWith(new QueueOverride(null, null, null, DropPolicy.OLD)));
+
+        assertThat(turns.settingsFor(SESSION, "webhook").cap()).as("applies before its commit").isEqualTo(3);
+        assertThat(turns.settingsFor(SESSION, "webhook").drop()).isEqualTo(DropPolicy.OLD);
+        assertThat(saved).as("journaled in the order made, the second building on the first").containsExactly(
+                new QueueOverride(null, null, 3, null), new QueueOverride(null, null, 3, DropPolicy.OLD));
+        commits.forEach(commit -> commit.complete(null));
+        assertThat(fixture.journal.queueDirectives().get(SESSION)).isEqualTo(new QueueOverride(null, null, 3, DropPolicy.OLD));
+    }
+
+    @Test
+    void clearingADirectiveFallsBackToTheChannelSettings() {
+        TurnScheduler turns = fixture.turns(QueueFixture.defaults());
+        turns.changeDirective(SESSION, stored -> new QueueOverride(QueueMode.INTERRUPT, null, null, null)).join();
+
+        turns.changeDirective(SESSION, stored -> null).join();
+
+        assertThat(turns.settingsFor(SESSION, "webhook")).isEqualTo(QueueFixture.defaults().settingsFor("webhook"));
+        assertThat(fixture.journal.queueDirectives().get(SESSION)).isNull();
     }
 
     @Test

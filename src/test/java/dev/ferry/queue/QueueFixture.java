@@ -17,6 +17,7 @@ import dev.ferry.delivery.Outbox;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.journal.InMemoryJournal;
 import dev.ferry.journal.InboundMessage;
+import dev.ferry.journal.Journal;
 import dev.ferry.journal.Reply;
 import dev.ferry.journal.TestMessages;
 import dev.ferry.time.ManualScheduler;
@@ -61,7 +62,12 @@ final class QueueFixture {
     }
 
     TurnScheduler turns(QueueConfig queueConfig) {
-        return new TurnScheduler(journal, backend, outbox, new TurnSettings(8, "be brief", 20), queueConfig, scheduler,
+        return turns(queueConfig, journal);
+    }
+
+    /** A scheduler that writes to {@code seenBy}, e.g. a fake in front of this fixture's journal. */
+    TurnScheduler turns(QueueConfig queueConfig, Journal seenBy) {
+        return new TurnScheduler(seenBy, backend, outbox, new TurnSettings(8, "be brief", 20), queueConfig, scheduler,
                 Runnable::run, RETRY, metrics);
     }
 

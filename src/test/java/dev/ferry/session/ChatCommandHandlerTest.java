@@ -71,7 +71,7 @@ class ChatCommandHandlerTest {
     void queueDirectivePersistsOnTheSessionAndAppliesToTheNextMessages() {
         send("/queue collect cap:3");
 
-        assertThat(journal.queueDirective(SESSION)).isEqualTo(new QueueOverride(QueueMode.COLLECT, null, 3, null));
+        assertThat(journal.queueDirectives().get(SESSION)).isEqualTo(new QueueOverride(QueueMode.COLLECT, null, 3, null));
         assertThat(lastAnswer()).isEqualTo("Queue settings for this session: collect (debounce 1000 ms, cap 3, drop summarize)");
         assertThat(runs).as("no model call").isEmpty();
 
@@ -93,7 +93,7 @@ class ChatCommandHandlerTest {
         send("/queue cap:3");
         send("/queue drop:old debounce:2s");
 
-        assertThat(journal.queueDirective(SESSION)).isEqualTo(new QueueOverride(null, 2_000L, 3, DropPolicy.OLD));
+        assertThat(journal.queueDirectives().get(SESSION)).isEqualTo(new QueueOverride(null, 2_000L, 3, DropPolicy.OLD));
         assertThat(turns.settingsFor(SESSION, "webhook"))
                 .isEqualTo(new QueueSettings(QueueMode.FOLLOWUP, 2_000, 3, DropPolicy.OLD));
     }
@@ -104,7 +104,7 @@ class ChatCommandHandlerTest {
 
         send("/queue reset");
 
-        assertThat(journal.queueDirective(SESSION)).isNull();
+        assertThat(journal.queueDirectives().get(SESSION)).isNull();
         assertThat(turns.settingsFor(SESSION, "webhook")).isEqualTo(QUEUE.settingsFor("webhook"));
         assertThat(lastAnswer()).isEqualTo("Queue settings for this session: followup (debounce 1000 ms, cap 20, drop summarize)");
     }
@@ -114,7 +114,7 @@ class ChatCommandHandlerTest {
         send("/queue collect");
         InboundMessage command = send("/queue followup hello there");
 
-        assertThat(journal.queueDirective(SESSION)).isEqualTo(new QueueOverride(QueueMode.FOLLOWUP, null, null, null));
+        assertThat(journal.queueDirectives().get(SESSION)).isEqualTo(new QueueOverride(QueueMode.FOLLOWUP, null, null, null));
         assertThat(runs).extracting(run -> run.request.prompt()).containsExactly("hello there");
         runs.get(0).reply.complete("hi");
 
@@ -130,7 +130,7 @@ class ChatCommandHandlerTest {
         send("/queue collect cap:0");
 
         assertThat(lastAnswer()).startsWith("Queue settings unchanged: cap:").contains("'0'");
-        assertThat(journal.queueDirective(SESSION)).isEqualTo(new QueueOverride(QueueMode.FOLLOWUP, null, 2, null));
+        assertThat(journal.queueDirectives().get(SESSION)).isEqualTo(new QueueOverride(QueueMode.FOLLOWUP, null, 2, null));
     }
 
     @Test

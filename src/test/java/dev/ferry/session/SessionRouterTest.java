@@ -146,8 +146,8 @@ class SessionRouterTest {
 
         assertThat(requests).extracting(AgentRequest::sessionKey, AgentRequest::prompt).containsExactly(
                 org.assertj.core.groups.Tuple.tuple("agent:main:webhook:default:group:bob", "tell me a joke"));
-        assertThat(journal.queueDirective("agent:main:webhook:default:group:bob")).isNotNull();
-        assertThat(journal.queueDirective("agent:main:webhook:default:group")).isNull();
+        assertThat(journal.queueDirectives().get("agent:main:webhook:default:group:bob")).isNotNull();
+        assertThat(journal.queueDirectives().get("agent:main:webhook:default:group")).isNull();
     }
 
     @Test
