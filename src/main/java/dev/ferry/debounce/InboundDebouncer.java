@@ -52,7 +52,13 @@ public final class InboundDebouncer implements AutoCloseable {
         final List<InboundMessage> messages = new ArrayList<>();
         final long firstAtMillis;
         long lastAtMillis;
+        /** When the burst is due to leave, as its latest message left it. */
+        long dueAtMillis;
+        /** The one live timer, and when it fires; it may fire before the burst is due, and then sets itself again. */
         Scheduler.Cancellable timer;
+        long timerAtMillis;
+        /** Tells the live timer from one cancelled too late to stop it firing. */
+        int timerGeneration;
 
         Buffer(long now) {
             this.firstAtMillis = now;
@@ -177,25 +183,44 @@ public final class InboundDebouncer implements AutoCloseable {
         Buffer buffer = buffers.computeIfAbsent(key, k -> new Buffer(now));
         buffer.messages.add(message);
         buffer.lastAtMillis = now;
-        if (buffer.timer != null) {
-            buffer.timer.cancel();
-        }
         if (buffer.messages.size() >= current.maxBatch()) {
+            if (buffer.timer != null) {
+                buffer.timer.cancel();
+            }
             buffers.remove(key);
             enqueue(key, buffer.messages, FlushReason.MAX_BATCH, toStart);
             return;
         }
         long windowEnd = now + current.window().toMillis();
         long hardEnd = buffer.firstAtMillis + current.maxWait().toMillis();
-        long due = Math.min(windowEnd, Math.max(hardEnd, now));
-        buffer.timer = scheduler.schedule(Duration.ofMillis(due - now), () -> onTimer(key, buffer));
+        buffer.dueAtMillis = Math.min(windowEnd, Math.max(hardEnd, now));
+        // A message usually moves the flush later: the timer that is set stays and re-arms when it fires,
+        // which spares a cancel and a schedule on every message of a burst.
+        if (buffer.timer == null || buffer.dueAtMillis < buffer.timerAtMillis) {
+            if (buffer.timer != null) {
+                buffer.timer.cancel();
+            }
+            arm(key, buffer, now);
+        }
     }
 
-    private void onTimer(String key, Buffer buffer) {
+    /** Must hold lock. */
+    private void arm(String key, Buffer buffer, long now) {
+        int generation = ++buffer.timerGeneration;
+        buffer.timerAtMillis = buffer.dueAtMillis;
+        buffer.timer = scheduler.schedule(Duration.ofMillis(buffer.dueAtMillis - now), () -> onTimer(key, buffer, generation));
+    }
+
+    private void onTimer(String key, Buffer buffer, int generation) {
         List<Lane> toStart = new ArrayList<>(1);
         synchronized (lock) {
-            // A cancelled timer may still fire once; only the buffer it was set for may be flushed.
-            if (buffers.get(key) != buffer) {
+            // A cancelled timer may still fire once; only the buffer's live timer may flush it.
+            if (buffers.get(key) != buffer || buffer.timerGeneration != generation) {
+                return;
+            }
+            long now = scheduler.nowMillis();
+            if (now < buffer.dueAtMillis) {
+                arm(key, buffer, now);
                 return;
             }
             buffers.remove(key);
@@ -245,8 +270,8 @@ public final class InboundDebouncer implements AutoCloseable {
                 lane.batches.removeFirst();
                 lane.failures = 0;
             }
-            registry.signalProgress();
         }
+        // Waiters wait for every lane to empty, so only an emptied lane is progress worth a wake-up.
         registry.signalProgress();
     }
 }

@@ -58,6 +58,30 @@ class InboundDebouncerTest {
     }
 
     @Test
+    void aBurstKeepsOneTimerThatFollowsTheLatestMessage() {
+        var debouncer = fx.debouncer(new DebounceSettings(Duration.ofMillis(300), Duration.ofMinutes(1), 1_000, 2048),
+                recorder);
+
+        for (int i = 0; i < 100; i++) {
+            debouncer.submit(text("c", "ann", "m" + i));
+            fx.clock.advance(Duration.ofMillis(10));
+        }
+        // Set at t=0 for 300, then re-armed when it fires early: at 300 for 590, at 590 for 880, at 880 for 1170.
+        assertThat(fx.clock.scheduledCount()).as("timers set for a burst of 100").isEqualTo(4);
+        // The last message came at t=990: its window ends at 1290, whatever the timer set at t=0 said.
+        fx.clock.advance(Duration.ofMillis(289));
+        assertThat(recorder.batches()).isEmpty();
+
+        fx.clock.advance(Duration.ofMillis(1));
+
+        assertThat(recorder.texts()).hasSize(1);
+        assertThat(recorder.texts().get(0)).hasSize(100);
+        assertThat(recorder.batches().get(0).reason()).isEqualTo(FlushReason.TIMER);
+        assertThat(fx.clock.scheduledCount()).as("and once more at 1170 for 1290").isEqualTo(5);
+        assertThat(fx.clock.pendingTasks()).isZero();
+    }
+
+    @Test
     void flushesAtMaxWaitUnderASteadyStream() {
         var settings = new DebounceSettings(Duration.ofMillis(300), Duration.ofMillis(1000), 50, 2048);
         var debouncer = fx.debouncer(settings, recorder);

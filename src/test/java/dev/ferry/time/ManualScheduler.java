@@ -67,6 +67,16 @@ public final class ManualScheduler implements Scheduler {
         runUntil(nowMillis());
     }
 
+    /** Tasks scheduled so far, whether run, cancelled or still pending. */
+    public long scheduledCount() {
+        lock.lock();
+        try {
+            return scheduledCount;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Tasks scheduled and neither run nor cancelled yet. */
     public int pendingTasks() {
         lock.lock();
