@@ -16,7 +16,8 @@ import dev.ferry.time.Scheduler;
  * Tells a conversation that messages were dropped, at most once per {@link #INTERVAL} per session and
  * destination (a shared session may span conversations, each told of its own drops):
  * the first drop is reported at once, later ones are counted and reported together when the interval
- * ends. Every dropped message is in exactly one notice. Thread-safe; state is guarded by {@code lock}.
+ * ends. Every dropped message is in exactly one notice. A destination is forgotten once an interval
+ * passes with nothing to report, so quiet sessions cost nothing. Thread-safe; state is guarded by {@code lock}.
  */
 final class DropNotices {
     private static final Logger log = LoggerFactory.getLogger(DropNotices.class);
@@ -66,6 +67,24 @@ final class DropNotices {
         }
     }
 
+    /** Number of session and destination pairs remembered for rate limiting. */
+    int trackedDestinations() {
+        synchronized (lock) {
+            return bySession.size();
+        }
+    }
+
+    /** The entry only rate-limits: once its interval has passed with nothing waiting, it goes. */
+    private void forgetIfQuiet(String key) {
+        synchronized (lock) {
+            Pending pending = bySession.get(key);
+            if (pending != null && pending.unreported == 0 && !pending.timerSet
+                    && scheduler.nowMillis() - pending.lastSentAt >= INTERVAL.toMillis()) {
+                bySession.remove(key);
+            }
+        }
+    }
+
     private void send(String key, String sessionKey) {
         int count;
         InboundMessage about;
@@ -82,6 +101,7 @@ final class DropNotices {
             pending.unreported = 0;
             pending.lastSentAt = scheduler.nowMillis();
         }
+        scheduler.schedule(INTERVAL, () -> forgetIfQuiet(key));
         String text = "Ferry dropped " + count + " message(s) from this conversation because the queue was full"
                 + " (drop policy: " + policy + ").";
         journal.recordNotice(sessionKey, about, text).whenComplete((notice, error) -> {
