@@ -161,18 +161,10 @@ public final class SqliteJournal implements Journal {
 
     private static DedupeIndex loadDedupe(Connection connection) throws SQLException {
         DedupeIndex index = new DedupeIndex();
-        try (Statement statement = connection.createStatement()) {
-            try (ResultSet rows = statement.executeQuery("SELECT seq, dedupe_key FROM messages WHERE dedupe_key IS NOT NULL")) {
-                while (rows.next()) {
-                    index.add(rows.getLong(2), rows.getLong(1));
-                }
-            }
-            try (ResultSet rows = statement.executeQuery("SELECT seq, channel, account, conversation, message_id"
-                    + " FROM messages WHERE dedupe_key IS NULL")) {
-                while (rows.next()) {
-                    index.add(DedupeIndex.keyOf(rows.getString(2), rows.getString(3), rows.getString(4), rows.getString(5)),
-                            rows.getLong(1));
-                }
+        try (Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT seq, dedupe_key FROM messages")) {
+            while (rows.next()) {
+                index.add(rows.getLong(2), rows.getLong(1));
             }
         }
         return index;
@@ -510,17 +502,12 @@ public final class SqliteJournal implements Journal {
 
     /** Deletes settled messages and notes their dedupe entries, which leave the index when the delete commits. */
     private int pruneMessages(long olderThanEpochMs) throws SQLException {
-        PreparedStatement delete = cached("DELETE FROM messages WHERE state <> 0 AND settled_at < ?"
-                + " RETURNING seq, dedupe_key, channel, account, conversation, message_id");
+        PreparedStatement delete = cached("DELETE FROM messages WHERE state <> 0 AND settled_at < ? RETURNING seq, dedupe_key");
         delete.setLong(1, olderThanEpochMs);
         int deleted = 0;
         try (ResultSet rows = delete.executeQuery()) {
             while (rows.next()) {
-                long stored = rows.getLong(2);
-                long key = rows.wasNull()
-                        ? DedupeIndex.keyOf(rows.getString(3), rows.getString(4), rows.getString(5), rows.getString(6))
-                        : stored;
-                removedKeys.add(new long[] {key, rows.getLong(1)});
+                removedKeys.add(new long[] {rows.getLong(2), rows.getLong(1)});
                 deleted++;
             }
         }

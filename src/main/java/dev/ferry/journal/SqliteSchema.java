@@ -1,6 +1,7 @@
 package dev.ferry.journal;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -9,6 +10,7 @@ import java.sql.Statement;
  * The journal's tables. A message's {@code state} is 0 pending, 1 done, 2 dropped, 3 superseded.
  * Messages carry no unique index on their dedupe identity: {@link DedupeIndex} holds it in memory, and
  * {@code dedupe_key} keeps each row's key so that opening reads two numbers a row, not four strings.
+ * Every row has its key: rows from journals older than the column get theirs once, when it is added.
  */
 final class SqliteSchema {
 
@@ -57,9 +59,43 @@ final class SqliteSchema {
                 statement.execute(sql);
             }
             if (!hasColumn(statement, "messages", "dedupe_key")) {
-                // Journals from before the key was stored: their rows keep NULL and are keyed from their columns.
                 statement.execute("ALTER TABLE messages ADD COLUMN dedupe_key INTEGER");
             }
+        }
+        fillDedupeKeys(connection);
+    }
+
+    /**
+     * Keys the rows of a journal from before {@code dedupe_key}, in one transaction, and notes in {@code meta}
+     * that it is done, so that later starts need not look for rows without a key.
+     */
+    private static void fillDedupeKeys(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+             ResultSet done = statement.executeQuery("SELECT 1 FROM meta WHERE key = 'dedupe-keys'")) {
+            if (done.next()) {
+                return;
+            }
+        }
+        connection.setAutoCommit(false);
+        try (Statement statement = connection.createStatement();
+             PreparedStatement update = connection.prepareStatement("UPDATE messages SET dedupe_key = ? WHERE seq = ?")) {
+            try (ResultSet rows = statement.executeQuery("SELECT seq, channel, account, conversation, message_id"
+                    + " FROM messages WHERE dedupe_key IS NULL")) {
+                while (rows.next()) {
+                    update.setLong(1, DedupeIndex.keyOf(rows.getString(2), rows.getString(3), rows.getString(4),
+                            rows.getString(5)));
+                    update.setLong(2, rows.getLong(1));
+                    update.addBatch();
+                }
+            }
+            update.executeBatch();
+            statement.execute("INSERT INTO meta(key, value) VALUES ('dedupe-keys', 'stored')");
+            connection.commit();
+        } catch (SQLException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
         }
     }
 

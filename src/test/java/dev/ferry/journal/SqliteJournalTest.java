@@ -700,7 +700,12 @@ class SqliteJournalTest {
         assertThat(await(journal.append(inbound("c1", "alice", "m1", "old")))).isEqualTo(new AppendResult(1, true));
         assertThat(await(journal.append(inbound("c1", "alice", "m2", "new")))).isEqualTo(new AppendResult(2, false));
         journal.close();
+        try (Connection connection = rawConnection(legacy); var statement = connection.createStatement();
+             var unkeyed = statement.executeQuery("SELECT count(*) FROM messages WHERE dedupe_key IS NULL")) {
+            assertThat(unkeyed.getInt(1)).as("the old row got its key once, when the column was added").isZero();
+        }
         journal = open(legacy);
+        assertThat(await(journal.append(inbound("c1", "alice", "m1", "old")))).isEqualTo(new AppendResult(1, true));
         assertThat(await(journal.append(inbound("c1", "alice", "m2", "new")))).isEqualTo(new AppendResult(2, true));
     }
 
