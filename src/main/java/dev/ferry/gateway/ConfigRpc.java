@@ -85,15 +85,15 @@ final class ConfigRpc {
                             "the configuration changed since baseHash was read; get it again and retry");
                 }
                 ObjectNode currentTree = file.tree(text);
-                ObjectNode given = raw.isObject() ? (ObjectNode) raw.deepCopy()
-                        : ConfigFile.parseText(raw.asText(), "params.raw");
+                ObjectNode givenText = raw.isTextual() ? ConfigFile.parseText(raw.asText(), "params.raw") : null;
+                ObjectNode given = raw.isObject() ? (ObjectNode) raw.deepCopy() : givenText.deepCopy();
                 ObjectNode edited = merge ? (ObjectNode) JsonMergePatch.apply(currentTree, given) : given;
                 ConfigFile.keepRedactedSecrets(edited, currentTree);
                 if (edited.equals(currentTree)) {
                     return CompletableFuture.completedFuture(unchanged(hash));
                 }
                 // A whole-file apply given as text keeps its comments, unless secrets had to be restored.
-                boolean keepText = !merge && raw.isTextual() && ConfigFile.parseText(raw.asText(), "params.raw").equals(edited);
+                boolean keepText = !merge && givenText != null && givenText.equals(edited);
                 newText = keepText ? raw.asText() : PRETTY.writeValueAsString(edited) + "\n";
                 ConfigLoader.parse(newText, path);
                 file.writeAtomically(newText);

@@ -31,6 +31,7 @@ import dev.ferry.agent.AgentBackend;
 import dev.ferry.agent.EchoBackend;
 import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.LoadedConfig;
 import dev.ferry.config.Secret;
 import dev.ferry.config.WebhookConfig;
@@ -89,6 +90,7 @@ public final class Gateway implements AutoCloseable {
     private volatile LoadedConfig loaded;
     private volatile AgentBackend backend;
     private volatile WebhookInbound webhook;
+    private final RpcMethods rpcMethods;
     private volatile HttpApi http;
     private volatile GatewayState state = GatewayState.STARTING;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -109,7 +111,8 @@ public final class Gateway implements AutoCloseable {
         applyChannels(null, config);
         this.runLoop = new RunLoop(new Steps(), this::reloadSource, config.gateway(), metrics);
         this.configRpc = new ConfigRpc(() -> this.loaded, runLoop);
-        this.http = new HttpApi(config.gateway(), this::gatewayToken, rpcMethods(), () -> webhook, metrics, this::health);
+        this.rpcMethods = createRpcMethods();
+        this.http = listener(config.gateway());
         replay();
         schedulePrune(Duration.ofMinutes(1));
     }
@@ -320,8 +323,7 @@ public final class Gateway implements AutoCloseable {
         FerryConfig was = loaded.config();
         FerryConfig now = next.config();
         if (!was.gateway().bind().equals(now.gateway().bind()) || was.gateway().port() != now.gateway().port()) {
-            HttpApi rebound = new HttpApi(now.gateway(), this::gatewayToken, rpcMethods(), () -> webhook, metrics,
-                    this::health);
+            HttpApi rebound = listener(now.gateway());
             rebound.start();
             HttpApi old = http;
             http = rebound;
@@ -354,7 +356,12 @@ public final class Gateway implements AutoCloseable {
 
     // ---- RPC and status ---------------------------------------------------------------------------------
 
-    private RpcMethods rpcMethods() {
+    /** The HTTP listener for {@code gateway}'s address; what it serves is the same for every address. */
+    private HttpApi listener(GatewayConfig gateway) {
+        return new HttpApi(gateway, this::gatewayToken, rpcMethods, () -> webhook, metrics, this::health);
+    }
+
+    private RpcMethods createRpcMethods() {
         RpcMethods methods = new RpcMethods()
                 .addSync("health", params -> health())
                 .addSync("status", params -> status())
