@@ -10,7 +10,7 @@ import java.sql.Statement;
  * The journal's tables. A message's {@code state} is 0 pending, 1 done, 2 dropped, 3 superseded.
  * Messages carry no unique index on their dedupe identity: {@link DedupeIndex} holds it in memory, and
  * {@code dedupe_key} keeps each row's key so that opening reads two numbers a row, not four strings.
- * Every row has its key: rows from journals older than the column get theirs once, when it is added.
+ * Rows written without a key get theirs the first time a journal opens after (see {@link #keyUnkeyedRows}).
  */
 final class SqliteSchema {
 
@@ -62,40 +62,42 @@ final class SqliteSchema {
                 statement.execute("ALTER TABLE messages ADD COLUMN dedupe_key INTEGER");
             }
         }
-        fillDedupeKeys(connection);
     }
 
     /**
-     * Keys the rows of a journal from before {@code dedupe_key}, in one transaction, and notes in {@code meta}
-     * that it is done, so that later starts need not look for rows without a key.
+     * Stores the key of every row that has none (a journal from before {@code dedupe_key}, or rows a version
+     * from before it wrote since), adds them to {@code index}, and commits; returns how many. Opening calls
+     * it only when its scan met such a row, so a journal pays for the search once.
      */
-    private static void fillDedupeKeys(Connection connection) throws SQLException {
-        try (Statement statement = connection.createStatement();
-             ResultSet done = statement.executeQuery("SELECT 1 FROM meta WHERE key = 'dedupe-keys'")) {
-            if (done.next()) {
-                return;
-            }
-        }
+    static int keyUnkeyedRows(Connection connection, DedupeIndex index) throws SQLException {
+        boolean autoCommit = connection.getAutoCommit();
         connection.setAutoCommit(false);
+        int keyed = 0;
         try (Statement statement = connection.createStatement();
              PreparedStatement update = connection.prepareStatement("UPDATE messages SET dedupe_key = ? WHERE seq = ?")) {
             try (ResultSet rows = statement.executeQuery("SELECT seq, channel, account, conversation, message_id"
                     + " FROM messages WHERE dedupe_key IS NULL")) {
                 while (rows.next()) {
-                    update.setLong(1, DedupeIndex.keyOf(rows.getString(2), rows.getString(3), rows.getString(4),
-                            rows.getString(5)));
+                    long key = DedupeIndex.keyOf(rows.getString(2), rows.getString(3), rows.getString(4), rows.getString(5));
+                    update.setLong(1, key);
                     update.setLong(2, rows.getLong(1));
                     update.addBatch();
+                    index.add(key, rows.getLong(1));
+                    keyed++;
                 }
             }
             update.executeBatch();
-            statement.execute("INSERT INTO meta(key, value) VALUES ('dedupe-keys', 'stored')");
             connection.commit();
+            return keyed;
         } catch (SQLException e) {
-            connection.rollback();
+            try {
+                connection.rollback();
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback);
+            }
             throw e;
         } finally {
-            connection.setAutoCommit(true);
+            connection.setAutoCommit(autoCommit);
         }
     }
 

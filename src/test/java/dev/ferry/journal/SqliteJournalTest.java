@@ -710,6 +710,30 @@ class SqliteJournalTest {
     }
 
     @Test
+    void rowsWrittenWithoutAKeyAfterTheColumnExistedAreKeyedAtTheNextOpen() throws Exception {
+        Path file = dir.resolve("mixed").resolve("journal.db");
+        SqliteJournal journal = open(file);
+        journaled(journal, inbound("c1", "alice", "m1", "keyed"));
+        journal.close();
+        try (Connection connection = rawConnection(file); var statement = connection.createStatement()) {
+            // As a version from before stored keys would write it.
+            statement.execute("INSERT INTO messages(channel, account, conversation, sender, message_id, text, received_at)"
+                    + " VALUES ('webhook', 'default', 'c1', 'alice', 'm2', 'unkeyed', 0)");
+        }
+
+        journal = open(file);
+
+        assertThat(await(journal.append(inbound("c1", "alice", "m1", "keyed")))).isEqualTo(new AppendResult(1, true));
+        assertThat(await(journal.append(inbound("c1", "alice", "m2", "unkeyed")))).isEqualTo(new AppendResult(2, true));
+        assertThat(await(journal.append(inbound("c1", "alice", "m3", "new"))).duplicate()).isFalse();
+        journal.close();
+        try (Connection connection = rawConnection(file); var statement = connection.createStatement();
+             var unkeyed = statement.executeQuery("SELECT count(*) FROM messages WHERE dedupe_key IS NULL")) {
+            assertThat(unkeyed.getInt(1)).isZero();
+        }
+    }
+
+    @Test
     void seqsAndReplyIdsAreNeverReusedAfterPrune() {
         SqliteJournal journal = open();
         InboundMessage message = journaled(journal, inbound("c1", "alice", "m1", "x"));
