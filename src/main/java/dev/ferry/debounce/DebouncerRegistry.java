@@ -18,7 +18,7 @@ public final class DebouncerRegistry {
 
     private final List<InboundDebouncer> debouncers = new CopyOnWriteArrayList<>();
     private final ReentrantLock lock = new ReentrantLock();
-    /** Signalled whenever a debouncer hands a batch on. */
+    /** Signalled whenever a debouncer's lane of batches empties. */
     private final Condition progress = lock.newCondition();
 
     void register(InboundDebouncer debouncer) {

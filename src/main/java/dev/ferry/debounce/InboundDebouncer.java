@@ -109,14 +109,12 @@ public final class InboundDebouncer implements AutoCloseable {
         List<Lane> toStart = new ArrayList<>(2);
         synchronized (lock) {
             if (bypasses(message)) {
-                Buffer pending = buffers.remove(key);
-                if (pending != null) {
-                    pending.timer.cancel();
-                    enqueue(key, pending.messages, FlushReason.BYPASS, toStart);
-                }
+                flushBuffered(key, FlushReason.BYPASS, toStart);
                 enqueue(key, List.of(message), FlushReason.BYPASS, toStart);
             } else if (current.isOff() || closed
                     || (!buffers.containsKey(key) && buffers.size() >= current.maxTrackedKeys())) {
+                // A window turned off by a reload may leave the key buffered: those messages go first.
+                flushBuffered(key, FlushReason.IMMEDIATE, toStart);
                 enqueue(key, List.of(message), FlushReason.IMMEDIATE, toStart);
             } else {
                 buffer(key, message, current, toStart);
@@ -201,6 +199,15 @@ public final class InboundDebouncer implements AutoCloseable {
                 buffer.timer.cancel();
             }
             arm(key, buffer, now);
+        }
+    }
+
+    /** Must hold lock. Sends the key's buffered burst, if any, ahead of whatever comes next. */
+    private void flushBuffered(String key, FlushReason reason, List<Lane> toStart) {
+        Buffer pending = buffers.remove(key);
+        if (pending != null) {
+            pending.timer.cancel();
+            enqueue(key, pending.messages, reason, toStart);
         }
     }
 

@@ -91,6 +91,9 @@ final class DropNotices {
         String policy;
         synchronized (lock) {
             Pending pending = bySession.get(key);
+            if (pending == null) {
+                return;
+            }
             pending.timerSet = false;
             if (pending.unreported == 0) {
                 return;

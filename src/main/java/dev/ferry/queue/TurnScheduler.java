@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -348,22 +349,45 @@ public final class TurnScheduler {
      * Changes a session's {@code /queue} settings: {@code change} gets the stored ones (null if none) and
      * returns the new ones, where null or empty clears them. They apply from the next message on. Read, change
      * and save happen under the lock, so two quick changes never lose each other's fields and are journaled in
-     * the order they were made.
+     * the order they were made. A save that fails takes its change back, unless a later one replaced it.
      *
      * @return the save, complete once the journal committed it
      */
     public CompletableFuture<Void> changeDirective(String sessionKey, UnaryOperator<QueueOverride> change) {
+        QueueOverride before;
+        QueueOverride after;
+        CompletableFuture<Void> saved;
         lock.lock();
         try {
-            QueueOverride changed = change.apply(directives.get(sessionKey));
-            if (changed == null || changed.isEmpty()) {
-                directives.remove(sessionKey);
-                return journal.saveQueueDirective(sessionKey, null);
-            }
-            directives.put(sessionKey, changed);
-            return journal.saveQueueDirective(sessionKey, changed);
+            before = directives.get(sessionKey);
+            QueueOverride changed = change.apply(before);
+            after = changed == null || changed.isEmpty() ? null : changed;
+            putDirective(sessionKey, after);
+            saved = journal.saveQueueDirective(sessionKey, after);
         } finally {
             lock.unlock();
+        }
+        saved.whenComplete((ignored, error) -> {
+            if (error != null) {
+                lock.lock();
+                try {
+                    if (Objects.equals(directives.get(sessionKey), after)) {
+                        putDirective(sessionKey, before);
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
+        });
+        return saved;
+    }
+
+    /** Must hold lock. */
+    private void putDirective(String sessionKey, QueueOverride directive) {
+        if (directive == null) {
+            directives.remove(sessionKey);
+        } else {
+            directives.put(sessionKey, directive);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.ferry.session;
 
+import java.util.concurrent.CompletableFuture;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,19 +75,25 @@ public final class ChatCommandHandler {
                     + directive.remainingText().split("\\s+", 2)[0] + "' (expected a mode such as collect or followup,"
                     + " debounce:<duration>, cap:<n>, drop:new|old|summarize, or reset)");
         }
-        turns.changeDirective(sessionKey, stored -> stored == null || directive.reset()
-                ? directive.settings() : stored.mergedWith(directive.settings()))
-                .whenComplete((saved, error) -> {
-                    if (error != null) {
-                        log.error("could not journal queue settings session={}", sessionKey, error);
-                    }
-                });
-        log.info("queue directive set session={} settings={}", sessionKey, describe(turns.settingsFor(sessionKey, message.channel())));
-        if (!directive.remainingText().isEmpty()) {
-            return withText(message, directive.remainingText());
-        }
-        return answer(sessionKey, message, "Queue settings for this session: "
-                + describe(turns.settingsFor(sessionKey, message.channel())));
+        CompletableFuture<Void> saved = turns.changeDirective(sessionKey, stored -> stored == null || directive.reset()
+                ? directive.settings() : stored.mergedWith(directive.settings()));
+        boolean runsText = !directive.remainingText().isEmpty();
+        // The confirmation waits for the save, so it never shows settings that a restart would lose.
+        saved.whenComplete((ignored, error) -> {
+            if (error != null) {
+                log.error("could not journal queue settings session={}", sessionKey, error);
+                if (!runsText) {
+                    answer(sessionKey, message, "Queue settings unchanged: they could not be saved.");
+                }
+                return;
+            }
+            String settings = describe(turns.settingsFor(sessionKey, message.channel()));
+            log.info("queue directive set session={} settings={}", sessionKey, settings);
+            if (!runsText) {
+                answer(sessionKey, message, "Queue settings for this session: " + settings);
+            }
+        });
+        return runsText ? withText(message, directive.remainingText()) : null;
     }
 
     private String statusText(String sessionKey, String channel) {

@@ -9,6 +9,7 @@ import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Media;
 import dev.ferry.time.ManualScheduler;
+import dev.ferry.time.Scheduler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /** Messages, settings and a recording handler for debouncer tests; time is a {@link ManualScheduler}. */
@@ -38,7 +39,27 @@ final class DebounceFixtures {
     }
 
     InboundDebouncer debouncer(DebounceSettings settings, BatchHandler handler) {
-        return new InboundDebouncer("webhook", settings, handler, clock, RETRY, registry, metrics);
+        return debouncer(settings, handler, clock);
+    }
+
+    InboundDebouncer debouncer(DebounceSettings settings, BatchHandler handler, Scheduler timers) {
+        return new InboundDebouncer("webhook", settings, handler, timers, RETRY, registry, metrics);
+    }
+
+    /** This fixture's clock, but a cancel never stops a timer: as when the timer thread has already taken it. */
+    Scheduler cancelsTooLate() {
+        return new Scheduler() {
+            @Override
+            public long nowMillis() {
+                return clock.nowMillis();
+            }
+
+            @Override
+            public Cancellable schedule(Duration delay, Runnable task) {
+                clock.schedule(delay, task);
+                return () -> { };
+            }
+        };
     }
 
     /** Records every batch it is handed, in order. */

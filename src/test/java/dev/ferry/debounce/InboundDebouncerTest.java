@@ -82,6 +82,38 @@ class InboundDebouncerTest {
     }
 
     @Test
+    void aTimerCancelledTooLateNeitherFlushesNorStartsASecondChain() {
+        var debouncer = fx.debouncer(new DebounceSettings(Duration.ofMillis(300), Duration.ofMinutes(1), 1_000, 2048),
+                recorder, fx.cancelsTooLate());
+        debouncer.submit(text("c", "ann", "m1"));                      // timer for 300
+        debouncer.useSettings(new DebounceSettings(Duration.ofMillis(100), Duration.ofMinutes(1), 1_000, 2048));
+        fx.clock.advance(Duration.ofMillis(10));
+        debouncer.submit(text("c", "ann", "m2"));                      // due 110: cancelled for 300, set for 110
+        for (int at = 100; at <= 280; at += 90) {
+            fx.clock.advance(Duration.ofMillis(at - fx.clock.nowMillis()));
+            debouncer.submit(text("c", "ann", "m@" + at));             // due at+100; re-armed at 110, 200, 290
+        }
+        fx.clock.advance(Duration.ofMillis(300 - fx.clock.nowMillis()));
+
+        assertThat(recorder.batches()).as("the stale timer for 300 fired and did nothing").isEmpty();
+        assertThat(fx.clock.pendingTasks()).as("one live timer, for 380").isEqualTo(1);
+        fx.clock.advance(Duration.ofMillis(80));
+        assertThat(recorder.texts()).containsExactly(List.of("m1", "m2", "m@100", "m@190", "m@280"));
+    }
+
+    @Test
+    void aWindowTurnedOffSendsWhatIsStillBufferedFirst() {
+        var debouncer = fx.debouncer(window(300), recorder);
+        debouncer.submit(text("c", "ann", "buffered"));
+
+        debouncer.useSettings(window(0));
+        debouncer.submit(text("c", "ann", "after"));
+
+        assertThat(recorder.texts()).containsExactly(List.of("buffered"), List.of("after"));
+        assertThat(fx.clock.pendingTasks()).isZero();
+    }
+
+    @Test
     void flushesAtMaxWaitUnderASteadyStream() {
         var settings = new DebounceSettings(Duration.ofMillis(300), Duration.ofMillis(1000), 50, 2048);
         var debouncer = fx.debouncer(settings, recorder);

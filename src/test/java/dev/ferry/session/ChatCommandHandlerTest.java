@@ -25,8 +25,11 @@ import dev.ferry.config.QueueSettings;
 import dev.ferry.config.SessionScope;
 import dev.ferry.delivery.Outbox;
 import dev.ferry.delivery.RetryPolicy;
+import dev.ferry.journal.ForwardingJournal;
 import dev.ferry.journal.InMemoryJournal;
 import dev.ferry.journal.InboundMessage;
+import dev.ferry.journal.Journal;
+import dev.ferry.journal.JournalException;
 import dev.ferry.journal.JournalStats;
 import dev.ferry.journal.Reply;
 import dev.ferry.journal.TestMessages;
@@ -107,6 +110,45 @@ class ChatCommandHandlerTest {
         assertThat(journal.queueDirectives().get(SESSION)).isNull();
         assertThat(turns.settingsFor(SESSION, "webhook")).isEqualTo(QUEUE.settingsFor("webhook"));
         assertThat(lastAnswer()).isEqualTo("Queue settings for this session: followup (debounce 1000 ms, cap 20, drop summarize)");
+    }
+
+    @Test
+    void twoQuickQueueCommandsKeepBothChangesAndAreConfirmedOnceSaved() {
+        List<CompletableFuture<Void>> commits = new ArrayList<>();
+        Journal slowSaves = new ForwardingJournal(journal) {
+            @Override
+            public CompletableFuture<Void> saveQueueDirective(String sessionKey, QueueOverride directive) {
+                CompletableFuture<Void> commit = new CompletableFuture<>();
+                commits.add(commit);
+                return commit.thenCompose(ignored -> super.saveQueueDirective(sessionKey, directive));
+            }
+        };
+        SessionRouter slowRouter = routerOver(slowSaves);
+
+        send(slowRouter, "/queue cap:3");
+        send(slowRouter, "/queue drop:old");
+        assertThat(sent).as("no confirmation before its save").isEmpty();
+        commits.forEach(commit -> commit.complete(null));
+
+        assertThat(journal.queueDirectives().get(SESSION)).isEqualTo(new QueueOverride(null, null, 3, DropPolicy.OLD));
+        assertThat(lastAnswer()).isEqualTo("Queue settings for this session: followup (debounce 1000 ms, cap 3, drop old)");
+    }
+
+    @Test
+    void aQueueCommandWhoseSaveFailsSaysSoAndChangesNothing() {
+        Journal failingSaves = new ForwardingJournal(journal) {
+            @Override
+            public CompletableFuture<Void> saveQueueDirective(String sessionKey, QueueOverride directive) {
+                return CompletableFuture.failedFuture(new JournalException("disk full", null));
+            }
+        };
+        SessionRouter router = routerOver(failingSaves);
+
+        send(router, "/queue collect");
+
+        assertThat(lastAnswer()).isEqualTo("Queue settings unchanged: they could not be saved.");
+        send(router, "/queue");
+        assertThat(lastAnswer()).isEqualTo("Queue: followup (debounce 1000 ms, cap 20, drop summarize)");
     }
 
     @Test
@@ -264,9 +306,20 @@ class ChatCommandHandlerTest {
     // ---- helpers ------------------------------------------------------------------------------------------------
 
     private InboundMessage send(String text) {
+        return send(router, text);
+    }
+
+    private InboundMessage send(SessionRouter to, String text) {
         InboundMessage message = journaled(journal, inbound("c1", "alice", "m" + (++messageIds), text));
-        router.route(List.of(message));
+        to.route(List.of(message));
         return message;
+    }
+
+    /** A router and scheduler like this test's own, writing through {@code seenBy} (a fake in front of the journal). */
+    private SessionRouter routerOver(Journal seenBy) {
+        TurnScheduler scheduler = new TurnScheduler(seenBy, new OpenBackend(), outbox, new TurnSettings(8, "", 20), QUEUE,
+                this.scheduler, Runnable::run, RetryPolicy.DEFAULT, new SimpleMeterRegistry());
+        return new SessionRouter(SessionScope.CONVERSATION, scheduler, new ChatCommandHandler(seenBy, scheduler, outbox));
     }
 
     /** The text of the newest command answer (turn id 0). */
