@@ -8,19 +8,26 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds="${1:-5}"; seconds="${2:-5}"; connections="${3:-64}"
+(( rounds >= 1 )) || { echo "rounds must be at least 1" >&2; exit 2; }
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 "$root/ferry" --version >/dev/null   # builds target/ferry.jar, whose classpath the harness runs on
 work="$(mktemp -d)"
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill ${pid:-} 2>/dev/null; wait ${pid:-} 2>/dev/null; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 java -XX:+UseSerialGC -cp "$root/target/ferry.jar" "$root/bench/ceiling/AckCeiling.java" "$port" "$work" javalin \
   > "$work/log" 2>&1 &
 pid=$!
-until curl -fs -o /dev/null "http://127.0.0.1:$port/healthz"; do sleep 0.05; done
+until curl -fs -o /dev/null "http://127.0.0.1:$port/healthz"; do
+  kill -0 "$pid" 2>/dev/null || { echo "the harness did not start:" >&2; cat "$work/log" >&2; exit 1; }
+  sleep 0.05
+done
 
 run() {   # $1 = endpoint, $2 = round
   wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$root/bench/wrk/webhook.lua" \
       "http://127.0.0.1:$port/$1" -- "$1$2" > "$work/$1.$2.txt"
+  if grep -qE 'Non-2xx|Socket errors' "$work/$1.$2.txt"; then
+    echo "errors on /$1:" >&2; cat "$work/$1.$2.txt" >&2; exit 1
+  fi
   awk '/Requests\/sec/ {print $2}' "$work/$1.$2.txt" >> "$work/$1.rps"
   printf '  round %d %-9s %10s req/s   p50 %8s   p99 %8s\n' "$2" "$1" "$(tail -1 "$work/$1.rps")" \
     "$(awk '$1=="50%" {print $2}' "$work/$1.$2.txt")" "$(awk '$1=="99%" {print $2}' "$work/$1.$2.txt")"

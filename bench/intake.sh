@@ -15,7 +15,7 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk;
 "$root/ferry" --version >/dev/null
 work="$(mktemp -d)"
 # Waits for the stop: a graceful stop drains the backlog and would otherwise load the next measurement.
-trap 'kill ${signal:-} "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill ${signal:-} ${pid:-} 2>/dev/null; wait ${pid:-} 2>/dev/null; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 case "$downstream" in
   live) messages='' ;;
@@ -26,7 +26,10 @@ printf '{ gateway: { port: %s }, state: { dir: "%s/state" }, journal: { sync: "f
   "$port" "$work" "$messages" > "$work/ferry.json5"
 FERRY_LOG_LEVEL=WARN "$root/ferry" gateway --config "$work/ferry.json5" 2> "$work/log" &
 pid=$!
-until curl -fs -o /dev/null "http://127.0.0.1:$port/healthz"; do sleep 0.05; done
+until curl -fs -o /dev/null "http://127.0.0.1:$port/healthz"; do
+  kill -0 "$pid" 2>/dev/null || { echo "the gateway did not start:" >&2; cat "$work/log" >&2; exit 1; }
+  sleep 0.05
+done
 
 run() {   # $1 = path, $2 = label, $3 = round
   wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$root/bench/wrk/webhook.lua" \
