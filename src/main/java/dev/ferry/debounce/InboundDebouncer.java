@@ -182,11 +182,7 @@ public final class InboundDebouncer implements AutoCloseable {
         buffer.messages.add(message);
         buffer.lastAtMillis = now;
         if (buffer.messages.size() >= current.maxBatch()) {
-            if (buffer.timer != null) {
-                buffer.timer.cancel();
-            }
-            buffers.remove(key);
-            enqueue(key, buffer.messages, FlushReason.MAX_BATCH, toStart);
+            flushBuffered(key, FlushReason.MAX_BATCH, toStart);
             return;
         }
         long windowEnd = now + current.window().toMillis();
@@ -206,7 +202,9 @@ public final class InboundDebouncer implements AutoCloseable {
     private void flushBuffered(String key, FlushReason reason, List<Lane> toStart) {
         Buffer pending = buffers.remove(key);
         if (pending != null) {
-            pending.timer.cancel();
+            if (pending.timer != null) {   // none yet when the first message already fills the batch
+                pending.timer.cancel();
+            }
             enqueue(key, pending.messages, reason, toStart);
         }
     }

@@ -161,19 +161,19 @@ public final class SqliteJournal implements Journal {
 
     private static DedupeIndex loadDedupe(Connection connection) throws SQLException {
         DedupeIndex index = new DedupeIndex();
-        int unkeyed = 0;
+        boolean unkeyed = false;
         try (Statement statement = connection.createStatement();
              ResultSet rows = statement.executeQuery("SELECT seq, dedupe_key FROM messages")) {
             while (rows.next()) {
                 long key = rows.getLong(2);
                 if (rows.wasNull()) {
-                    unkeyed++;
+                    unkeyed = true;
                 } else {
                     index.add(key, rows.getLong(1));
                 }
             }
         }
-        if (unkeyed > 0) {
+        if (unkeyed) {
             log.info("journal stored the dedupe keys of {} older messages", SqliteSchema.keyUnkeyedRows(connection, index));
         }
         return index;

@@ -4,10 +4,8 @@ import static dev.ferry.queue.QueueFixture.SESSION;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.groups.Tuple.tuple;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.Test;
 
@@ -17,9 +15,8 @@ import dev.ferry.config.QueueMode;
 import dev.ferry.config.QueueOverride;
 import dev.ferry.config.QueueSettings;
 import dev.ferry.journal.Exchange;
-import dev.ferry.journal.ForwardingJournal;
+import dev.ferry.journal.HeldDirectiveSaves;
 import dev.ferry.journal.InboundMessage;
-import dev.ferry.journal.Journal;
 import dev.ferry.journal.JournalStats;
 import dev.ferry.journal.Reply;
 
@@ -424,17 +421,7 @@ class FollowupQueueModesTest {
 
     @Test
     void quickDirectiveChangesBuildOnEachOtherBeforeTheJournalCommitsThem() {
-        List<CompletableFuture<Void>> commits = new ArrayList<>();
-        List<QueueOverride> saved = new ArrayList<>();
-        Journal slowSaves = new ForwardingJournal(fixture.journal) {
-            @Override
-            public CompletableFuture<Void> saveQueueDirective(String sessionKey, QueueOverride directive) {
-                saved.add(directive);
-                CompletableFuture<Void> commit = new CompletableFuture<>();
-                commits.add(commit);
-                return commit.thenCompose(ignored -> super.saveQueueDirective(sessionKey, directive));
-            }
-        };
+        HeldDirectiveSaves slowSaves = new HeldDirectiveSaves(fixture.journal);
         TurnScheduler turns = fixture.turns(QueueFixture.defaults(), slowSaves);
 
         turns.changeDirective(SESSION, stored -> new QueueOverride(null, null, 3, null));
@@ -442,9 +429,9 @@ class FollowupQueueModesTest {
 
         assertThat(turns.settingsFor(SESSION, "webhook").cap()).as("applies before its commit").isEqualTo(3);
         assertThat(turns.settingsFor(SESSION, "webhook").drop()).isEqualTo(DropPolicy.OLD);
-        assertThat(saved).as("journaled in the order made, the second building on the first").containsExactly(
+        assertThat(slowSaves.saved()).as("journaled in the order made, the second building on the first").containsExactly(
                 new QueueOverride(null, null, 3, null), new QueueOverride(null, null, 3, DropPolicy.OLD));
-        commits.forEach(commit -> commit.complete(null));
+        slowSaves.commitAll();
         assertThat(fixture.journal.queueDirectives().get(SESSION)).isEqualTo(new QueueOverride(null, null, 3, DropPolicy.OLD));
     }
 

@@ -26,6 +26,7 @@ import dev.ferry.config.SessionScope;
 import dev.ferry.delivery.Outbox;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.journal.ForwardingJournal;
+import dev.ferry.journal.HeldDirectiveSaves;
 import dev.ferry.journal.InMemoryJournal;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
@@ -114,21 +115,13 @@ class ChatCommandHandlerTest {
 
     @Test
     void twoQuickQueueCommandsKeepBothChangesAndAreConfirmedOnceSaved() {
-        List<CompletableFuture<Void>> commits = new ArrayList<>();
-        Journal slowSaves = new ForwardingJournal(journal) {
-            @Override
-            public CompletableFuture<Void> saveQueueDirective(String sessionKey, QueueOverride directive) {
-                CompletableFuture<Void> commit = new CompletableFuture<>();
-                commits.add(commit);
-                return commit.thenCompose(ignored -> super.saveQueueDirective(sessionKey, directive));
-            }
-        };
+        HeldDirectiveSaves slowSaves = new HeldDirectiveSaves(journal);
         SessionRouter slowRouter = routerOver(slowSaves);
 
         send(slowRouter, "/queue cap:3");
         send(slowRouter, "/queue drop:old");
         assertThat(sent).as("no confirmation before its save").isEmpty();
-        commits.forEach(commit -> commit.complete(null));
+        slowSaves.commitAll();
 
         assertThat(journal.queueDirectives().get(SESSION)).isEqualTo(new QueueOverride(null, null, 3, DropPolicy.OLD));
         assertThat(lastAnswer()).isEqualTo("Queue settings for this session: followup (debounce 1000 ms, cap 3, drop old)");
