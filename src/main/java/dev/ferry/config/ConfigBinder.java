@@ -25,14 +25,18 @@ final class ConfigBinder {
 
     /** Where a relative {@code state.dir} is anchored: the config file's directory; null keeps it as written. */
     private final Path baseDir;
+    /** What a leading {@code ~} in a path means. */
+    private final HomePaths home;
 
-    ConfigBinder(Path baseDir) {
+    ConfigBinder(Path baseDir, HomePaths home) {
         this.baseDir = baseDir;
+        this.home = home;
     }
 
     static FerryConfig defaults() {
         List<String> errors = new ArrayList<>();
-        FerryConfig config = new ConfigBinder(null).bind(JsonNodeFactory.instance.objectNode(), errors);
+        FerryConfig config = new ConfigBinder(null, HomePaths.ofProcess())
+                .bind(JsonNodeFactory.instance.objectNode(), errors);
         if (!errors.isEmpty()) {
             throw new IllegalStateException("built-in defaults are invalid: " + errors);
         }
@@ -93,11 +97,11 @@ final class ConfigBinder {
         String fallback = "~/.ferry/state";
         String text = r.nonBlankString("dir", fallback);
         try {
-            Path dir = HomePaths.expand(text);
+            Path dir = home.expand(text);
             return new StateConfig(dir.isAbsolute() || baseDir == null ? dir : baseDir.resolve(dir).normalize());
         } catch (InvalidPathException e) {
             r.error("dir", "must be a valid path, got " + ConfigReader.shown(JsonNodeFactory.instance.textNode(text)));
-            return new StateConfig(HomePaths.expand(fallback));
+            return new StateConfig(home.expand(fallback));
         }
     }
 

@@ -32,14 +32,15 @@ public final class ConfigLoader {
 
     /** {@code --config PATH} if given, else {@code $FERRY_CONFIG} if set and non-blank, else {@code ~/.ferry/ferry.json5}. */
     public static Path resolvePath(String cliPath, Map<String, String> env) {
+        HomePaths home = HomePaths.of(env);
         if (cliPath != null && !cliPath.isBlank()) {
-            return HomePaths.expand(cliPath);
+            return home.expand(cliPath);
         }
         String fromEnv = env == null ? null : env.get(ENV_VAR);
         if (fromEnv != null && !fromEnv.isBlank()) {
-            return HomePaths.expand(fromEnv.trim());
+            return home.expand(fromEnv.trim());
         }
-        return HomePaths.home().resolve(".ferry").resolve("ferry.json5");
+        return home.home().resolve(".ferry").resolve("ferry.json5");
     }
 
     /** A missing file gives the defaults with {@code fromFile=false}; an unreadable or invalid one throws. */
@@ -83,7 +84,7 @@ public final class ConfigLoader {
         // A relative state.dir belongs next to the file that names it, not wherever the gateway was started.
         Path baseDir = origin == null ? null : origin.toAbsolutePath().getParent();
         List<String> errors = new ArrayList<>();
-        FerryConfig config = new ConfigBinder(baseDir).bind(tree, errors);
+        FerryConfig config = new ConfigBinder(baseDir, HomePaths.ofProcess()).bind(tree, errors);
         if (!errors.isEmpty()) {
             throw new ConfigException(errors);
         }

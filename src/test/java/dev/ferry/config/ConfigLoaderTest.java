@@ -8,10 +8,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 class ConfigLoaderTest {
 
@@ -33,11 +37,11 @@ class ConfigLoaderTest {
     @Test
     void defaultsMatchTheSpec() {
         FerryConfig config = FerryConfig.defaults();
-        String home = System.getProperty("user.home");
+        Path home = HomePaths.ofProcess().home();
 
         assertThat(config.gateway()).isEqualTo(
                 new GatewayConfig("127.0.0.1", 18789, Secret.NONE, 25000, new ReloadConfig(5000, 30000)));
-        assertThat(config.state().dir()).isEqualTo(Path.of(home, ".ferry", "state"));
+        assertThat(config.state().dir()).isEqualTo(home.resolve(".ferry").resolve("state"));
         assertThat(config.journal()).isEqualTo(new JournalConfig(JournalSync.FULL, 7));
         assertThat(config.session().scope()).isEqualTo(SessionScope.CONVERSATION);
         assertThat(config.agent()).isEqualTo(new AgentConfig("echo", 8, "", 20, new EchoConfig(0),
@@ -206,7 +210,7 @@ class ConfigLoaderTest {
     @Test
     void stateDirExpandsTildeAndAnchorsRelativePathsAtTheFile() throws Exception {
         Path file = dir.resolve("conf").resolve("ferry.json5");
-        Path home = Path.of(System.getProperty("user.home"));
+        Path home = HomePaths.ofProcess().home();
 
         assertThat(ConfigLoader.parse("{state: {dir: '~/x/y'}}", file).config().state().dir())
                 .isEqualTo(home.resolve("x/y"));
@@ -226,5 +230,40 @@ class ConfigLoaderTest {
         assertThat(ConfigLoader.resolvePath(null, Map.of("FERRY_CONFIG", "  "))).isEqualTo(home.resolve(".ferry/ferry.json5"));
         assertThat(ConfigLoader.resolvePath(null, Map.of())).isEqualTo(home.resolve(".ferry/ferry.json5"));
         assertThat(ConfigLoader.resolvePath("~/mine.json5", env)).isEqualTo(home.resolve("mine.json5"));
+    }
+
+    @Test
+    void homeIsTheHomeVariableWhenSetAndNonEmptyElseUserHome() {
+        Path userHome = Path.of(System.getProperty("user.home"));
+
+        assertThat(HomePaths.of(Map.of("HOME", "/srv/operator")).home()).isEqualTo(Path.of("/srv/operator"));
+        assertThat(HomePaths.of(Map.of("HOME", "")).home()).isEqualTo(userHome);
+        assertThat(HomePaths.of(Map.of()).home()).isEqualTo(userHome);
+        assertThat(HomePaths.of(null).home()).isEqualTo(userHome);
+        assertThat(HomePaths.of(Map.of("HOME", "/srv/operator")).expand("~/state")).isEqualTo(Path.of("/srv/operator/state"));
+        assertThat(HomePaths.of(Map.of("HOME", "/srv/operator")).expand("~")).isEqualTo(Path.of("/srv/operator"));
+        assertThat(HomePaths.of(Map.of("HOME", "/srv/operator")).expand("~other/x")).isEqualTo(Path.of("~other/x"));
+    }
+
+    @Test
+    void defaultConfigLocationAndTildeFollowTheHomeVariable() {
+        Map<String, String> env = Map.of("HOME", "/srv/operator");
+
+        assertThat(ConfigLoader.resolvePath(null, env)).isEqualTo(Path.of("/srv/operator/.ferry/ferry.json5"));
+        assertThat(ConfigLoader.resolvePath("~/mine.json5", env)).isEqualTo(Path.of("/srv/operator/mine.json5"));
+        assertThat(ConfigLoader.resolvePath(null, Map.of("HOME", "/srv/operator", "FERRY_CONFIG", "~/env.json5")))
+                .isEqualTo(Path.of("/srv/operator/env.json5"));
+    }
+
+    @Test
+    void stateDirTildeFollowsTheHomeVariable() throws Exception {
+        HomePaths home = HomePaths.of(Map.of("HOME", "/srv/operator"));
+        List<String> errors = new ArrayList<>();
+        ObjectNode withDir = Json5Text.parse("{state: {dir: '~/journal'}}", "<test>");
+
+        assertThat(new ConfigBinder(null, home).bind(withDir, errors).state().dir()).isEqualTo(Path.of("/srv/operator/journal"));
+        assertThat(new ConfigBinder(null, home).bind(Json5Text.parse("{}", "<test>"), errors).state().dir())
+                .isEqualTo(Path.of("/srv/operator/.ferry/state"));
+        assertThat(errors).isEmpty();
     }
 }
