@@ -1,13 +1,20 @@
 package dev.ferry.config;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -35,13 +42,62 @@ public final class ConfigFile {
 
     /** The file's text, or "" when it does not exist (the built-in defaults). */
     public String read() throws ConfigException {
+        Optional<byte[]> bytes = readBytes(path);
+        return bytes.isEmpty() ? "" : decode(bytes.get(), path);
+    }
+
+    /**
+     * The bytes of the file at {@code path}, or empty when there is none. Only a regular file (or a link
+     * to one) is opened: opening a FIFO blocks until some writer comes, and a device may never end.
+     */
+    static Optional<byte[]> readBytes(Path path) throws ConfigException {
         try {
-            return Files.readString(path, StandardCharsets.UTF_8);
+            BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+            if (attributes.isDirectory()) {
+                throw unreadable(path, "is a directory");
+            }
+            if (!attributes.isRegularFile()) {
+                throw unreadable(path, "not a regular file (a FIFO, socket or device)");
+            }
+            return Optional.of(Files.readAllBytes(path));
         } catch (NoSuchFileException e) {
-            return "";
+            return Optional.empty();
         } catch (IOException e) {
-            throw new ConfigException(List.of(path + ": cannot read: " + e.getMessage()));
+            throw unreadable(path, describe(e));
         }
+    }
+
+    /** The bytes as UTF-8 text; anything that is not valid UTF-8 is refused rather than replaced. */
+    static String decode(byte[] bytes, Path path) throws ConfigException {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw unreadable(path, "not valid UTF-8");
+        }
+    }
+
+    /** True when the file's text holds no document at all, only blanks and comments; {@code {}} is a document. */
+    public boolean holdsNothing(String text) throws ConfigException {
+        return Json5Text.document(text, path.toString()).isEmpty();
+    }
+
+    private static ConfigException unreadable(Path path, String reason) {
+        return new ConfigException(List.of(path + ": cannot read: " + reason));
+    }
+
+    /** The I/O failure in words; many exceptions carry only the path as their message. */
+    private static String describe(IOException e) {
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileSystemException failure) {
+            return failure.getReason() != null ? failure.getReason() : e.getClass().getSimpleName();
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     public static String hash(String text) {

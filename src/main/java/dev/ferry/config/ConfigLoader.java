@@ -1,15 +1,7 @@
 package dev.ferry.config;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -17,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Finds, reads and validates the configuration file. It returns a fully valid configuration or throws a
@@ -43,35 +36,40 @@ public final class ConfigLoader {
         return home.home().resolve(".ferry").resolve("ferry.json5");
     }
 
-    /** A missing file gives the defaults with {@code fromFile=false}; an unreadable or invalid one throws. */
+    /**
+     * The configuration to start with: a missing file gives the built-in defaults with {@code fromFile=false}
+     * (SPEC 3.4); an unreadable, invalid or non-regular file throws, and a FIFO is never opened.
+     */
     public static LoadedConfig load(Path path) throws ConfigException {
-        byte[] bytes;
-        try {
-            if (Files.isDirectory(path)) {
-                throw new ConfigException(List.of(path + ": cannot read: is a directory"));
-            }
-            bytes = Files.readAllBytes(path);
-        } catch (NoSuchFileException e) {
+        Optional<byte[]> bytes = ConfigFile.readBytes(path);
+        if (bytes.isEmpty()) {
             return new LoadedConfig(FerryConfig.defaults(), path, false, sha256(new byte[0]));
-        } catch (IOException e) {
-            throw new ConfigException(List.of(path + ": cannot read: " + describe(e)));
         }
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw new ConfigException(List.of(path + ": cannot read: not valid UTF-8"));
+        String text = ConfigFile.decode(bytes.get(), path);
+        ObjectNode tree = Json5Text.parse(text, path.toString());
+        return new LoadedConfig(bind(tree, path), path, true, sha256(bytes.get()));
+    }
+
+    /**
+     * The configuration a running gateway reloads: unlike {@link #load}, a missing file, or one with nothing
+     * but blanks and comments in it, is refused. Read as the defaults it would move the listener to the
+     * default port, drop the gateway token and, at the next start, the journal with {@code state.dir}; a
+     * file caught mid-rewrite or deleted by mistake must not do that. {@code {}} still means the defaults.
+     */
+    public static LoadedConfig reload(Path path) throws ConfigException {
+        byte[] bytes = ConfigFile.readBytes(path)
+                .orElseThrow(() -> new ConfigException(List.of(path + ": does not exist")));
+        Optional<ObjectNode> tree = Json5Text.document(ConfigFile.decode(bytes, path), path.toString());
+        if (tree.isEmpty()) {
+            throw new ConfigException(List.of(path + ": is empty (only blanks or comments; {} means the defaults)"));
         }
-        return new LoadedConfig(bind(text, path), path, true, sha256(bytes));
+        return new LoadedConfig(bind(tree.get(), path), path, true, sha256(bytes));
     }
 
     /** Parses {@code text} as if it were the file at {@code origin}, which may be null. */
     public static LoadedConfig parse(String text, Path origin) throws ConfigException {
-        return new LoadedConfig(bind(text, origin), origin, origin != null, sha256(text.getBytes(StandardCharsets.UTF_8)));
+        ObjectNode tree = Json5Text.parse(text, origin == null ? "<config>" : origin.toString());
+        return new LoadedConfig(bind(tree, origin), origin, origin != null, sha256(text.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** The config as a tree in the file's keys and spellings; secrets are {@code "<redacted>"}, or null when absent. */
@@ -79,8 +77,7 @@ public final class ConfigLoader {
         return new RedactedJson().write(config);
     }
 
-    private static FerryConfig bind(String text, Path origin) throws ConfigException {
-        ObjectNode tree = Json5Text.parse(text, origin == null ? "<config>" : origin.toString());
+    private static FerryConfig bind(ObjectNode tree, Path origin) throws ConfigException {
         // A relative state.dir belongs next to the file that names it, not wherever the gateway was started.
         Path baseDir = origin == null ? null : origin.toAbsolutePath().getParent();
         List<String> errors = new ArrayList<>();
@@ -89,17 +86,6 @@ public final class ConfigLoader {
             throw new ConfigException(errors);
         }
         return config;
-    }
-
-    /** The I/O failure in words; many exceptions carry only the path as their message. */
-    private static String describe(IOException e) {
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
-        if (e instanceof FileSystemException failure) {
-            return failure.getReason() != null ? failure.getReason() : e.getClass().getSimpleName();
-        }
-        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     static String sha256(byte[] bytes) {

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Parses the JSON5 subset Ferry accepts (comments, unquoted keys, trailing commas, single quotes, {@code +1},
@@ -45,6 +46,11 @@ final class Json5Text {
      * comments. {@code label} names the input in errors.
      */
     static ObjectNode parse(String text, String label) throws ConfigException {
+        return document(text, label).orElseGet(JsonNodeFactory.instance::objectNode);
+    }
+
+    /** The top-level object of {@code text}, or empty when the text holds nothing but blanks and comments. */
+    static Optional<ObjectNode> document(String text, String label) throws ConfigException {
         String body = text.startsWith("\uFEFF") ? text.substring(1) : text;
         JsonNode tree;
         try {
@@ -53,12 +59,12 @@ final class Json5Text {
             throw new ConfigException(List.of(label + ": syntax error" + where(e.getLocation()) + ": " + reason(e)));
         }
         if (tree == null || tree.isMissingNode()) {
-            return JsonNodeFactory.instance.objectNode();
+            return Optional.empty();
         }
         if (!(tree instanceof ObjectNode object)) {
             throw new ConfigException(List.of(label + ": the top level must be an object, got " + ConfigReader.kindOf(tree)));
         }
-        return object;
+        return Optional.of(object);
     }
 
     private static String where(JsonLocation location) {

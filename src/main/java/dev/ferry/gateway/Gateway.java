@@ -262,10 +262,13 @@ public final class Gateway implements AutoCloseable {
         });
     }
 
-    /** What a reload reads: the file the gateway started from, or the same inline configuration again. */
+    /**
+     * What a reload reads: the file the gateway started from, or the same inline configuration again. A
+     * file that is missing, empty or not a regular file is refused, never read as the defaults.
+     */
     private LoadedConfig reloadSource() throws Exception {
         LoadedConfig current = loaded;
-        return current.path() == null ? current : ConfigLoader.load(current.path());
+        return current.path() == null ? current : ConfigLoader.reload(current.path());
     }
 
     /** The reload steps, kept off the gateway's public surface. */

@@ -106,7 +106,7 @@ final class RunLoop implements AutoCloseable {
             loaded = loadConfig.call();
         } catch (ConfigException e) {
             failed.increment();
-            log.error("reload refused: invalid configuration trigger={} gen={} errors={}", trigger, generation.get(),
+            log.error("reload refused; running on as before trigger={} gen={} errors={}", trigger, generation.get(),
                     String.join("; ", e.errors()));
             return new ReloadOutcome(false, generation.get(), e.errors());
         } catch (Exception e) {

@@ -1,10 +1,13 @@
 package dev.ferry.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -13,6 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.ferry.testing.Fifos;
 
 /** The configuration file as the config RPCs edit it: atomic replacement with a backup, and kept secrets. */
 class ConfigFileTest {
@@ -128,5 +133,26 @@ class ConfigFileTest {
         ConfigFile.keepRedactedSecrets(edited, current);
 
         assertThat(edited).isEqualTo(object("{'gateway':{'auth':{'token':'new'}},'agent':{'systemPrompt':'<redacted>'}}"));
+    }
+
+    @Test
+    void readRefusesAFifoWithoutBlockingOnIt() throws Exception {
+        Path fifo = Fifos.make(dir.resolve("ferry.json5"));
+
+        // config.patch reads the file under the edit lock: a blocked read would wedge every later edit.
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertThatThrownBy(() -> new ConfigFile(fifo).read())
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors())
+                        .containsExactly(fifo + ": cannot read: not a regular file (a FIFO, socket or device)")));
+    }
+
+    @Test
+    void readGivesEmptyTextForAMissingFileAndRefusesInvalidUtf8() throws Exception {
+        Path path = dir.resolve("ferry.json5");
+
+        assertThat(new ConfigFile(path).read()).isEmpty();
+        Files.write(path, new byte[] {'{', (byte) 0xC3, '}'});
+        assertThatThrownBy(() -> new ConfigFile(path).read())
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors())
+                        .containsExactly(path + ": cannot read: not valid UTF-8"));
     }
 }

@@ -2,12 +2,14 @@ package dev.ferry.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -16,6 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.ferry.testing.Fifos;
 
 class ConfigLoaderTest {
 
@@ -230,6 +234,59 @@ class ConfigLoaderTest {
         assertThat(ConfigLoader.resolvePath(null, Map.of("FERRY_CONFIG", "  "))).isEqualTo(home.resolve(".ferry/ferry.json5"));
         assertThat(ConfigLoader.resolvePath(null, Map.of())).isEqualTo(home.resolve(".ferry/ferry.json5"));
         assertThat(ConfigLoader.resolvePath("~/mine.json5", env)).isEqualTo(home.resolve("mine.json5"));
+    }
+
+    @Test
+    void reloadRefusesAMissingFileNamingIt() {
+        Path file = dir.resolve("gone.json5");
+
+        assertThatThrownBy(() -> ConfigLoader.reload(file))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors())
+                        .containsExactly(file + ": does not exist"));
+    }
+
+    @Test
+    void reloadRefusesAFileWithNothingButBlanksOrComments() throws IOException {
+        Path file = dir.resolve("ferry.json5");
+        for (String text : new String[] {"", " \n\t\n", "// emptied by an editor\n/* and nothing else */\n", "\uFEFF"}) {
+            Files.writeString(file, text, StandardCharsets.UTF_8);
+
+            assertThatThrownBy(() -> ConfigLoader.reload(file)).as("for %s", text)
+                    .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).singleElement()
+                            .asString().startsWith(file + ": is empty"));
+        }
+    }
+
+    @Test
+    void reloadTakesAnExplicitEmptyObjectAsTheDefaults() throws Exception {
+        Path file = Files.writeString(dir.resolve("ferry.json5"), "// on purpose\n{}\n");
+
+        LoadedConfig loaded = ConfigLoader.reload(file);
+
+        assertThat(loaded.config()).isEqualTo(FerryConfig.defaults());
+        assertThat(loaded.fromFile()).isTrue();
+        assertThat(loaded.hash()).isEqualTo(ConfigLoader.load(file).hash());
+    }
+
+    @Test
+    void reloadReadsAFileWithContentAsStartUpDoes() throws Exception {
+        Path file = Files.writeString(dir.resolve("ferry.json5"), "{ gateway: { port: 4321 } }");
+
+        assertThat(ConfigLoader.reload(file)).isEqualTo(ConfigLoader.load(file));
+    }
+
+    @Test
+    void startUpAndReloadRefuseAFifoWithoutOpeningIt() throws Exception {
+        Path fifo = Fifos.make(dir.resolve("ferry.json5"));
+        String refusal = fifo + ": cannot read: not a regular file (a FIFO, socket or device)";
+
+        // Opening a FIFO with no writer blocks for ever: the timeout turns that into a failure.
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+            assertThatThrownBy(() -> ConfigLoader.load(fifo))
+                    .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).containsExactly(refusal));
+            assertThatThrownBy(() -> ConfigLoader.reload(fifo))
+                    .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).containsExactly(refusal));
+        });
     }
 
     @Test

@@ -2,9 +2,13 @@ package dev.ferry.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -15,6 +19,7 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 import ch.qos.logback.classic.Level;
@@ -28,6 +33,7 @@ import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.LoadedConfig;
 import dev.ferry.debounce.FlushReport;
 import dev.ferry.queue.DrainReport;
+import dev.ferry.testing.Fifos;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /** The reload sequence of SPEC 3.3, step by step, against a target that records what it was asked to do. */
@@ -106,32 +112,73 @@ class RunLoopTest {
 
     @Test
     void drainTimeoutLogsAWarningNamingTheRemainingCount() throws Exception {
+        target.flushReport = new FlushReport(true, 1, 0);
+        target.drainReport = new DrainReport(false, 7);
+
+        List<String> warnings = logged(Level.WARN, () -> assertThat(await(loop().requestReload("test")).applied()).isTrue());
+
+        assertThat(warnings).anySatisfy(message -> assertThat(message).contains("remaining=7"));
+        // The timeout is a warning, not a failure: the reload still ran to the end.
+        assertThat(target.steps()).containsSubsequence("waitForFollowupQueueDrain", "markDraining", "apply",
+                "clearDraining");
+    }
+
+    @Test
+    void aMissingEmptyOrFifoConfigFileIsARefusedReloadThatChangesNothing(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("ferry.json5");
+        RunLoop loop = loop(() -> ConfigLoader.reload(file));
+        Map<String, ThrowingRunnable> damage = new LinkedHashMap<>();
+        damage.put("does not exist", () -> Files.deleteIfExists(file));
+        damage.put("is empty", () -> Files.writeString(file, ""));
+        damage.put("is empty (only blanks or comments", () -> Files.writeString(file, "// truncated by an editor\n"));
+        damage.put("not a regular file", () -> {
+            Files.deleteIfExists(file);
+            Fifos.make(file);
+        });
+        int refused = 0;
+        for (Map.Entry<String, ThrowingRunnable> entry : damage.entrySet()) {
+            entry.getValue().run();
+
+            // A FIFO opened for reading would block the reload thread for ever: the bounded wait catches it.
+            List<String> errors = logged(Level.ERROR, () -> {
+                ReloadOutcome outcome = await(loop.requestReload("SIGUSR1"));
+                assertThat(outcome.applied()).isFalse();
+                assertThat(outcome.generation()).isEqualTo(1);
+                assertThat(outcome.errors()).singleElement().asString().startsWith(file + ": ").contains(entry.getKey());
+            });
+
+            refused++;
+            assertThat(errors).as(entry.getKey()).singleElement().asString()
+                    .contains("reload refused").contains(file.toString()).contains(entry.getKey());
+            assertThat(target.steps()).as("nothing drained or applied").isEmpty();
+            assertThat(loop.generation()).isEqualTo(1);
+            assertThat(metrics.get("ferry.reloads").tag("result", "failed").counter().count()).isEqualTo(refused);
+        }
+    }
+
+    /** Something a test sets up that may fail with any exception. */
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code action} and returns what RunLoop logged at {@code level} meanwhile, formatted. */
+    private static List<String> logged(Level level, ThrowingRunnable action) throws Exception {
         Logger logger = (Logger) LoggerFactory.getLogger(RunLoop.class);
         Level levelBefore = logger.getLevel();
         ListAppender<ILoggingEvent> appender = new ListAppender<>();
         appender.start();
         logger.addAppender(appender);
-        logger.setLevel(Level.WARN);
+        logger.setLevel(level);
         try {
-            target.flushReport = new FlushReport(true, 1, 0);
-            target.drainReport = new DrainReport(false, 7);
-
-            ReloadOutcome outcome = await(loop().requestReload("test"));
-
-            assertThat(outcome.applied()).isTrue();
-            List<ILoggingEvent> warnings;
-            synchronized (appender.list) {
-                warnings = appender.list.stream().filter(event -> event.getLevel() == Level.WARN).toList();
-            }
-            assertThat(warnings).extracting(ILoggingEvent::getFormattedMessage)
-                    .anySatisfy(message -> assertThat(message).contains("remaining=7"));
-            // The timeout is a warning, not a failure: the reload still ran to the end.
-            assertThat(target.steps()).containsSubsequence("waitForFollowupQueueDrain", "markDraining", "apply",
-                    "clearDraining");
+            action.run();
         } finally {
             logger.detachAppender(appender);
             logger.setLevel(levelBefore);
             appender.stop();
+        }
+        synchronized (appender.list) {
+            return appender.list.stream().filter(event -> event.getLevel() == level)
+                    .map(ILoggingEvent::getFormattedMessage).toList();
         }
     }
 
