@@ -23,7 +23,9 @@ import dev.ferry.config.LoadedConfig;
 /**
  * {@code config.get}, {@code config.patch} and {@code config.apply} (SPEC 3.4). An edit is checked
  * against {@code baseHash}, validated in full, written atomically with a backup, and then reloaded; an
- * edit that changes nothing writes nothing and reloads nothing. Edits are serialised by {@code lock}.
+ * edit that changes nothing writes nothing and reloads nothing. Nothing puts every setting back to its
+ * default by accident: an apply of an empty document needs {@code reset: true}, and a patch is refused
+ * when the file the gateway runs from has gone missing or empty. Edits are serialised by {@code lock}.
  */
 final class ConfigRpc {
     private static final Logger log = LoggerFactory.getLogger(ConfigRpc.class);
@@ -70,12 +72,24 @@ final class ConfigRpc {
         if (raw == null || !(raw.isTextual() || raw.isObject())) {
             throw RpcException.invalidParams("params.raw: required, JSON5 text or an object");
         }
+        JsonNode resetNode = params.get("reset");
+        if (resetNode != null && !resetNode.isBoolean()) {
+            throw RpcException.invalidParams("params.reset: must be true or false");
+        }
+        boolean reset = resetNode != null && resetNode.asBoolean();
         ConfigFile file = new ConfigFile(path);
         String newText;
         synchronized (lock) {
             try {
                 String text = file.read();
                 String hash = ConfigFile.hash(text);
+                if (merge && !hash.equals(current.get().hash()) && file.holdsNothing(text)) {
+                    // The file went missing or empty since it was loaded. Merged into nothing, the patch would
+                    // become the whole file, and every other setting would go back to its default.
+                    throw new RpcException("CONFLICT", 409, path + " is missing or empty, so there is nothing to patch;"
+                            + " the gateway runs on its last configuration. Restore the file, or send a whole one with"
+                            + " config.apply");
+                }
                 JsonNode baseHash = params.get("baseHash");
                 if (!text.isEmpty() && (baseHash == null || !baseHash.isTextual())) {
                     throw RpcException.invalidParams("params.baseHash: required (the hash from config.get)");
@@ -87,13 +101,18 @@ final class ConfigRpc {
                 ObjectNode currentTree = file.tree(text);
                 ObjectNode givenText = raw.isTextual() ? ConfigFile.parseText(raw.asText(), "params.raw") : null;
                 ObjectNode given = raw.isObject() ? (ObjectNode) raw.deepCopy() : givenText.deepCopy();
+                if (!merge && given.isEmpty() && !reset) {
+                    throw RpcException.invalidParams("params.raw: an empty document would put every setting back to"
+                            + " its default (listener, token, state.dir); add reset: true if that is what you mean");
+                }
                 ObjectNode edited = merge ? (ObjectNode) JsonMergePatch.apply(currentTree, given) : given;
                 ConfigFile.keepRedactedSecrets(edited, currentTree);
                 if (edited.equals(currentTree)) {
                     return CompletableFuture.completedFuture(unchanged(hash));
                 }
-                // A whole-file apply given as text keeps its comments, unless secrets had to be restored.
-                boolean keepText = !merge && givenText != null && givenText.equals(edited);
+                // A whole-file apply given as text keeps its comments, unless secrets had to be restored. A reset
+                // given as blank text is written as {}: a blank file is one that a reload refuses.
+                boolean keepText = !merge && givenText != null && givenText.equals(edited) && !given.isEmpty();
                 newText = keepText ? raw.asText() : PRETTY.writeValueAsString(edited) + "\n";
                 ConfigLoader.parse(newText, path);
                 file.writeAtomically(newText);
