@@ -20,11 +20,6 @@ public record InboundConfig(long debounceMs, long maxWaitMs, int maxBatch, int m
 
     /** The longest a batch of {@code channel} may wait; 0 in the file means five windows. */
     public long maxWaitMsFor(String channel) {
-        if (maxWaitMs > 0) {
-            return maxWaitMs;
-        }
-        long window = debounceMsFor(channel);
-        // Saturate rather than overflow into a negative wait for absurdly long windows.
-        return window > Long.MAX_VALUE / 5 ? Long.MAX_VALUE : 5 * window;
+        return MaxWait.resolve(maxWaitMs, debounceMsFor(channel));
     }
 }

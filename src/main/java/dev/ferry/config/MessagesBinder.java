@@ -46,6 +46,8 @@ final class MessagesBinder {
     private QueueConfig queue(ConfigReader r) {
         QueueMode mode = r.choice("mode", QueueMode.COLLECT, QueueMode::parse, QUEUE_MODES);
         long debounceMs = r.longValue("debounceMs", 1000, 0, UNBOUNDED);
+        // 0: five debounce windows, as for the inbound debouncer; a steady stream still drains then.
+        long maxWaitMs = r.longValue("maxWaitMs", 0, 0, UNBOUNDED);
         int cap = r.intValue("cap", 20, 1, UNBOUNDED_INT);
         DropPolicy drop = r.choice("drop", DropPolicy.SUMMARIZE, DropPolicy::parse, DROP_POLICIES);
         boolean notifyDrops = r.bool("notifyDrops", true);
@@ -54,11 +56,11 @@ final class MessagesBinder {
         for (String channel : knownChannels(byChannelReader)) {
             QueueOverride override = queueOverride(byChannelReader.object(channel));
             // An override that sets nothing is no override; dropping it keeps equal configs equal.
-            if (!override.equals(new QueueOverride(null, null, null, null))) {
+            if (!override.isEmpty()) {
                 byChannel.put(channel, override);
             }
         }
-        return new QueueConfig(mode, debounceMs, cap, drop, notifyDrops, byChannel);
+        return new QueueConfig(mode, debounceMs, maxWaitMs, cap, drop, notifyDrops, byChannel);
     }
 
     private QueueOverride queueOverride(ConfigReader r) {
@@ -66,7 +68,8 @@ final class MessagesBinder {
                 r.choiceOrNull("mode", QueueMode::parse, QUEUE_MODES),
                 r.longOrNull("debounceMs", 0, UNBOUNDED),
                 r.intOrNull("cap", 1, UNBOUNDED_INT),
-                r.choiceOrNull("drop", DropPolicy::parse, DROP_POLICIES));
+                r.choiceOrNull("drop", DropPolicy::parse, DROP_POLICIES),
+                r.longOrNull("maxWaitMs", 0, UNBOUNDED));
     }
 
     /** The keys of a by-channel map that name a channel; each other key is reported. */

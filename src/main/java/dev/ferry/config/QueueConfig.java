@@ -4,9 +4,10 @@ import java.util.Map;
 
 /**
  * Followup queue settings (SPEC 3.2) at the config level; a session's {@code /queue} directive is applied
- * elsewhere, on top of {@link #settingsFor}. {@code byChannel} is immutable and never null.
+ * elsewhere, on top of {@link #settingsFor}. {@code maxWaitMs} 0 means five debounce windows.
+ * {@code byChannel} is immutable and never null.
  */
-public record QueueConfig(QueueMode mode, long debounceMs, int cap, DropPolicy drop, boolean notifyDrops,
+public record QueueConfig(QueueMode mode, long debounceMs, long maxWaitMs, int cap, DropPolicy drop, boolean notifyDrops,
                           Map<String, QueueOverride> byChannel) {
 
     public QueueConfig {
@@ -16,6 +17,6 @@ public record QueueConfig(QueueMode mode, long debounceMs, int cap, DropPolicy d
     /** The settings of {@code channel}: each field its override sets wins over the queue-level one. */
     public QueueSettings settingsFor(String channel) {
         QueueOverride own = channel == null ? null : byChannel.get(channel);
-        return new QueueSettings(mode, debounceMs, cap, drop).overriddenBy(own);
+        return new QueueSettings(mode, debounceMs, cap, drop, maxWaitMs).overriddenBy(own);
     }
 }

@@ -83,6 +83,7 @@ final class RedactedJson {
         ObjectNode node = nodes.objectNode()
                 .put("mode", queue.mode().configName())
                 .put("debounceMs", queue.debounceMs())
+                .put("maxWaitMs", queue.maxWaitMs())
                 .put("cap", queue.cap())
                 .put("drop", queue.drop().configName())
                 .put("notifyDrops", queue.notifyDrops());
@@ -101,6 +102,9 @@ final class RedactedJson {
             }
             if (override.drop() != null) {
                 own.put("drop", override.drop().configName());
+            }
+            if (override.maxWaitMs() != null) {
+                own.put("maxWaitMs", override.maxWaitMs());
             }
         }
         return node;

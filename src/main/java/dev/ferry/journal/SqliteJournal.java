@@ -741,6 +741,9 @@ public final class SqliteJournal implements Journal {
         if (directive.drop() != null) {
             map.put("drop", directive.drop().configName());
         }
+        if (directive.maxWaitMs() != null) {
+            map.put("maxWaitMs", directive.maxWaitMs());
+        }
         return map;
     }
 
@@ -750,7 +753,8 @@ public final class SqliteJournal implements Journal {
                 map.containsKey("mode") ? QueueMode.parse((String) map.get("mode")).orElse(null) : null,
                 map.containsKey("debounceMs") ? ((Number) map.get("debounceMs")).longValue() : null,
                 map.containsKey("cap") ? ((Number) map.get("cap")).intValue() : null,
-                map.containsKey("drop") ? DropPolicy.parse((String) map.get("drop")).orElse(null) : null);
+                map.containsKey("drop") ? DropPolicy.parse((String) map.get("drop")).orElse(null) : null,
+                map.containsKey("maxWaitMs") ? ((Number) map.get("maxWaitMs")).longValue() : null);
     }
 
     private static String json(Object value) {

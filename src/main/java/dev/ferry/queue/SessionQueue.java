@@ -32,6 +32,7 @@ final class SessionQueue {
     boolean retryPending;
     /** The pending retry's timer, cancelled when the turn is superseded or stopped meanwhile. */
     Scheduler.Cancellable retryTimer;
+    /** When the latest queued item joined: the quiet window counts from here; the drain bound from the oldest item's own time. */
     long lastEnqueuedAt;
     Scheduler.Cancellable drainTimer;
     /** The next drain starts without the queue debounce (after an interrupt). */

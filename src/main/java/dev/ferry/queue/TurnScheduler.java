@@ -40,7 +40,8 @@ import io.micrometer.core.instrument.Timer;
  * The followup queues and the turn scheduler (SPEC 3.2). Per session one turn at a time, in arrival
  * order; across sessions at most {@code maxConcurrent} turns, sessions waiting for a slot served first
  * come, first served. A batch for an idle session runs at once; one that arrives while the session is
- * busy is handled by the session's queue mode, and a queue drains after {@code debounceMs} of quiet.
+ * busy is handled by the session's queue mode, and a queue drains after {@code debounceMs} of quiet, or
+ * at the latest {@code maxWaitMs} after its oldest queued item.
  * Nothing leaves a queue silently: drops and supersedes are journaled with a reason, counted, and
  * dropped messages are reported to the conversation. A failed turn runs again (same turn, same reply
  * id) after a backoff, with the session's later items waiting behind it.
@@ -126,7 +127,8 @@ public final class TurnScheduler {
         if (batch.isEmpty()) {
             return;
         }
-        var item = new QueuedItem(batch, false);
+        long now = scheduler.nowMillis();
+        var item = new QueuedItem(batch, false, now);
         List<Runnable> afterUnlock = new ArrayList<>(2);
         lock.lock();
         try {
@@ -137,7 +139,7 @@ public final class TurnScheduler {
                 markReady(queue);
             } else {
                 QueueSettings current = settingsOf(queue, item.lastMessage().channel());
-                enqueueWhileBusy(queue, new QueuedItem(batch, true), current, afterUnlock);
+                enqueueWhileBusy(queue, new QueuedItem(batch, true, now), current, afterUnlock);
             }
             changed.signalAll();
         } finally {
@@ -156,7 +158,7 @@ public final class TurnScheduler {
         try {
             SessionQueue queue = queueOf(turn.sessionKey());
             queue.channel = turn.lastMessage().channel();
-            queue.items.addLast(new QueuedItem(turn.messages(), false, turn));
+            queue.items.addLast(new QueuedItem(turn.messages(), false, turn, scheduler.nowMillis()));
             if (!queue.turnRunning && !queue.waitingForSlot) {
                 markReady(queue);
             }
@@ -181,7 +183,7 @@ public final class TurnScheduler {
         }
         addWithCap(queue, item, current, afterUnlock);
         queue.draining = true;
-        queue.lastEnqueuedAt = scheduler.nowMillis();
+        queue.lastEnqueuedAt = item.queuedAtMillis();
         if (!queue.turnRunning && !queue.waitingForSlot) {
             scheduleDrain(queue, current);
         }
@@ -604,13 +606,18 @@ public final class TurnScheduler {
         }
     }
 
-    /** Must hold lock. Drains after {@code debounceMs} of quiet since the last enqueue, re-checked when the timer fires. */
+    /**
+     * Must hold lock. Drains after {@code debounceMs} of quiet since the last enqueue, and at the latest
+     * {@code maxWaitMs} after the oldest item still queued, so a steady stream drains too; re-checked when
+     * the timer fires.
+     */
     private void scheduleDrain(SessionQueue queue, QueueSettings current) {
         if (queue.drainTimer != null) {
             queue.drainTimer.cancel();
             queue.drainTimer = null;
         }
-        long due = queue.lastEnqueuedAt + current.debounceMs();
+        long due = Math.min(saturatedSum(queue.lastEnqueuedAt, current.debounceMs()),
+                saturatedSum(oldestQueuedAt(queue), current.longestWaitMs()));
         long now = scheduler.nowMillis();
         if (queue.skipDebounce || now >= due) {
             queue.skipDebounce = false;
@@ -630,6 +637,21 @@ public final class TurnScheduler {
             }
             startReadyTurns();
         });
+    }
+
+    /** Must hold lock. When the oldest item still queued joined; items leave in arrival order, so it is the first. */
+    private static long oldestQueuedAt(SessionQueue queue) {
+        for (QueuedItem item : queue.items) {
+            if (item.queued()) {
+                return item.queuedAtMillis();
+            }
+        }
+        return queue.lastEnqueuedAt;
+    }
+
+    /** A deadline that saturates: a window of Long.MAX_VALUE means never, not a negative time long past. */
+    private static long saturatedSum(long at, long plusMillis) {
+        return plusMillis > Long.MAX_VALUE - at ? Long.MAX_VALUE : at + plusMillis;
     }
 
     private void startReadyTurns() {

@@ -73,7 +73,7 @@ public final class ChatCommandHandler {
             }
             return answer(sessionKey, message, "Queue settings unchanged: unknown option '"
                     + directive.remainingText().split("\\s+", 2)[0] + "' (expected a mode such as collect or followup,"
-                    + " debounce:<duration>, cap:<n>, drop:new|old|summarize, or reset)");
+                    + " debounce:<duration>, maxwait:<duration>, cap:<n>, drop:new|old|summarize, or reset)");
         }
         CompletableFuture<Void> saved = turns.changeDirective(sessionKey, stored -> stored == null || directive.reset()
                 ? directive.settings() : stored.mergedWith(directive.settings()));
@@ -116,7 +116,8 @@ public final class ChatCommandHandler {
     }
 
     static String describe(QueueSettings settings) {
-        return settings.mode().configName() + " (debounce " + settings.debounceMs() + " ms, cap " + settings.cap()
+        return settings.mode().configName() + " (debounce " + settings.debounceMs() + " ms, max wait "
+                + settings.longestWaitMs() + " ms, cap " + settings.cap()
                 + ", drop " + settings.drop().configName() + ")";
     }
 

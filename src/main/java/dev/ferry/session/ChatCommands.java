@@ -22,7 +22,7 @@ public final class ChatCommands {
 
     static final Set<String> NAMES = Set.of("status", "new", "reset", "stop", "queue");
     private static final Pattern COMMAND = Pattern.compile("^/([A-Za-z]+)(?:@\\w+)?(?:\\s+(.*))?$", Pattern.DOTALL);
-    private static final Pattern OPTION = Pattern.compile("^(debounce|cap|drop)[:=](.+)$", Pattern.CASE_INSENSITIVE);
+    private static final Pattern OPTION = Pattern.compile("^(debounce|maxwait|cap|drop)[:=](.+)$", Pattern.CASE_INSENSITIVE);
     private static final Pattern DURATION = Pattern.compile("^(\\d{1,9})(ms|s|m)?$", Pattern.CASE_INSENSITIVE);
 
     /** A command: its lower-case name and the text after it ("" when none). */
@@ -61,7 +61,7 @@ public final class ChatCommands {
     }
 
     /**
-     * Reads {@code <mode> debounce:<dur> cap:<n> drop:<policy>} (also with {@code =}; {@code reset},
+     * Reads {@code <mode> debounce:<dur> maxwait:<dur> cap:<n> drop:<policy>} (also with {@code =}; {@code reset},
      * {@code default} or {@code clear} to go back to the configured settings), in any order, up to the
      * first word that is none of these: that word and the rest are the remaining text.
      */
@@ -69,6 +69,7 @@ public final class ChatCommands {
         List<String> errors = new ArrayList<>();
         QueueMode mode = null;
         Long debounceMs = null;
+        Long maxWaitMs = null;
         Integer cap = null;
         DropPolicy drop = null;
         boolean reset = false;
@@ -93,6 +94,13 @@ public final class ChatCommands {
                             errors.add("debounce: expected a duration such as 500ms, 2s or 1m, got '" + value + "'");
                         }
                     }
+                    case "maxwait" -> {
+                        maxWaitMs = durationMs(value);
+                        if (maxWaitMs == null) {
+                            errors.add("maxwait: expected a duration such as 5s or 1m (0: five debounce windows), got '"
+                                    + value + "'");
+                        }
+                    }
                     case "cap" -> {
                         cap = positiveInt(value);
                         if (cap == null) {
@@ -111,7 +119,8 @@ public final class ChatCommands {
             }
             rest = after.strip();
         }
-        return new QueueDirective(new QueueOverride(mode, debounceMs, cap, drop), reset, rest, List.copyOf(errors));
+        return new QueueDirective(new QueueOverride(mode, debounceMs, cap, drop, maxWaitMs), reset, rest,
+                List.copyOf(errors));
     }
 
     private static Long durationMs(String text) {

@@ -53,7 +53,7 @@ class ConfigLoaderTest {
                 new CommandConfig(java.util.List.of(), 120000)));
         assertThat(config.messages().inbound()).isEqualTo(new InboundConfig(0, 0, 50, 2048, Map.of()));
         assertThat(config.messages().queue()).isEqualTo(
-                new QueueConfig(QueueMode.COLLECT, 1000, 20, DropPolicy.SUMMARIZE, true, Map.of()));
+                new QueueConfig(QueueMode.COLLECT, 1000, 0, 20, DropPolicy.SUMMARIZE, true, Map.of()));
         assertThat(config.channels().webhook()).isEqualTo(new WebhookConfig(true, Secret.NONE, null));
         assertThat(config.channels().webchat().enabled()).isTrue();
         assertThat(config.channels().telegram()).isEqualTo(new TelegramConfig(false, Secret.NONE, "TELEGRAM_BOT_TOKEN",

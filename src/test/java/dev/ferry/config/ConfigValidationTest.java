@@ -21,6 +21,16 @@ class ConfigValidationTest {
     }
 
     @Test
+    void queueMaxWaitMustBeAnIntegerAtLeastZero() {
+        assertThat(errorsOf("{messages: {queue: {maxWaitMs: -1}}}"))
+                .containsExactly("messages.queue.maxWaitMs: must be >= 0, got -1");
+        assertThat(errorsOf("{messages: {queue: {byChannel: {webchat: {maxWaitMs: -5}}, maxWaitMs: '5s'}}}"))
+                .containsExactlyInAnyOrder(
+                        "messages.queue.maxWaitMs: must be an integer, got \"5s\"",
+                        "messages.queue.byChannel.webchat.maxWaitMs: must be >= 0, got -5");
+    }
+
+    @Test
     void reportsEveryErrorWithItsPath() {
         String text = """
                 {

@@ -78,12 +78,29 @@ class QueueSettingsTest {
     }
 
     @Test
+    void queueMaxWaitIsFiveDebounceWindowsUnlessSetAndEachChannelMayHaveItsOwn() throws Exception {
+        QueueConfig queue = ConfigLoader.parse("""
+                { messages: { queue: { debounceMs: 800, byChannel: { telegram: { maxWaitMs: 3000 },
+                                                                    webchat: { debounceMs: 100 } } } } }
+                """, null).config().messages().queue();
+
+        assertThat(queue.maxWaitMs()).isZero();
+        assertThat(queue.settingsFor("webhook").longestWaitMs()).isEqualTo(4_000);
+        assertThat(queue.settingsFor("telegram").longestWaitMs()).isEqualTo(3_000);
+        assertThat(queue.settingsFor("webchat").longestWaitMs()).as("five of the channel's own windows").isEqualTo(500);
+        assertThat(ConfigLoader.parse("{messages: {queue: {maxWaitMs: 2500}}}", null).config().messages().queue()
+                .settingsFor("webhook").longestWaitMs()).isEqualTo(2_500);
+        assertThat(new QueueSettings(QueueMode.COLLECT, Long.MAX_VALUE, 1, DropPolicy.NEW).longestWaitMs())
+                .isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
     void recordsCopyTheirCollections() {
         java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of("a"));
         CommandConfig command = new CommandConfig(argv, 1);
         argv.add("b");
 
         assertThat(command.argv()).containsExactly("a");
-        assertThat(new QueueConfig(QueueMode.COLLECT, 0, 1, DropPolicy.NEW, true, null).byChannel()).isEmpty();
+        assertThat(new QueueConfig(QueueMode.COLLECT, 0, 0, 1, DropPolicy.NEW, true, null).byChannel()).isEmpty();
     }
 }

@@ -40,7 +40,7 @@ class RedactedJsonTest {
         FerryConfig config = ConfigLoader.parse("""
                 { agent: { backend: 'openai', openai: { temperature: 1.25 }, command: { argv: ['a', 'b'] } },
                   messages: { inbound: { debounceMs: 10, byChannel: { telegram: 1500, webchat: 0 } },
-                              queue: { byChannel: { webhook: { cap: 3, debounceMs: 7 } } } },
+                              queue: { maxWaitMs: 4000, byChannel: { webhook: { cap: 3, debounceMs: 7, maxWaitMs: 90 } } } },
                   state: { dir: '/srv/ferry' } }
                 """, null).config();
 

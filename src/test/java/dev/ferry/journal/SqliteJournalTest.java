@@ -554,7 +554,7 @@ class SqliteJournalTest {
         for (int i = 1; i <= 3; i++) {
             completeOneTurn(journal, "c1", "m" + i);
         }
-        QueueOverride full = new QueueOverride(QueueMode.STEER_BACKLOG, 2_000L, 3, DropPolicy.SUMMARIZE);
+        QueueOverride full = new QueueOverride(QueueMode.STEER_BACKLOG, 2_000L, 3, DropPolicy.SUMMARIZE, 9_000L);
         QueueOverride partial = new QueueOverride(null, null, 7, null);
         await(journal.saveQueueDirective(SESSION, full));
         await(journal.saveQueueDirective(session("c2"), partial));

@@ -154,6 +154,106 @@ class FollowupQueueModesTest {
                 "[Queued messages while agent was busy]\n\n---\nQueued #1\na\n\n---\nQueued #2\nb");
     }
 
+    @Test
+    void aSteadyStreamIntoABusySessionDrainsAtMaxWaitAfterTheFirstQueuedItem() {
+        // The defaults: debounceMs 1000 and maxWaitMs 0, that is five windows.
+        TurnScheduler turns = fixture.turns(QueueFixture.defaults());
+        fixture.submit(turns, SESSION, fixture.message("first"));
+        fixture.submit(turns, SESSION, fixture.message("q0"));
+        backend.run(0).answer("one");
+
+        // One message every 500 ms: the 1000 ms of quiet never comes.
+        for (int i = 1; i < 10; i++) {
+            fixture.advance(500);
+            fixture.submit(turns, SESSION, fixture.message("q" + i));
+        }
+        fixture.advance(499);
+        assertThat(backend.runs()).as("4999 ms after the first queued item").hasSize(1);
+        fixture.advance(1);
+
+        assertThat(backend.runs()).hasSize(2);
+        assertThat(backend.prompts().get(1)).startsWith("[Queued messages while agent was busy]")
+                .contains("Queued #1\nq0").contains("Queued #10\nq9").doesNotContain("Queued #11");
+        assertThat(fixture.droppedMetric()).isZero();
+    }
+
+    @Test
+    void theNextDrainIsBoundedFromItsOwnFirstQueuedItem() {
+        TurnScheduler turns = fixture.turns(queueWithMaxWait(2_000));
+        fixture.submit(turns, SESSION, fixture.message("first"));
+        fixture.submit(turns, SESSION, fixture.message("a0"));
+        backend.run(0).answer("one");
+        for (int i = 1; i < 4; i++) {
+            fixture.advance(500);
+            fixture.submit(turns, SESSION, fixture.message("a" + i));
+        }
+        fixture.advance(500);
+        assertThat(backend.runs()).as("drained 2000 ms after a0").hasSize(2);
+
+        // While that turn runs the stream goes on; the bound counts from b0, not from a0 or from the turn's end.
+        for (int i = 0; i < 3; i++) {
+            fixture.submit(turns, SESSION, fixture.message("b" + i));
+            fixture.advance(500);
+        }
+        backend.run(1).answer("two");
+        fixture.submit(turns, SESSION, fixture.message("b3"));
+        fixture.advance(499);
+        assertThat(backend.runs()).as("1999 ms after b0").hasSize(2);
+        fixture.advance(1);
+
+        assertThat(backend.runs()).hasSize(3);
+        assertThat(backend.prompts().get(2)).contains("Queued #1\nb0").contains("Queued #4\nb3");
+    }
+
+    @Test
+    void aQueueThatWaitedMaxWaitBehindALongTurnDrainsWhenTheTurnEnds() {
+        TurnScheduler turns = fixture.turns(QueueFixture.defaults());
+        fixture.submit(turns, SESSION, fixture.message("slow"));
+        for (int i = 0; i < 12; i++) {
+            fixture.submit(turns, SESSION, fixture.message("m" + i));
+            fixture.advance(500);
+        }
+
+        backend.run(0).answer("done at last");
+
+        assertThat(backend.runs()).as("the first queued item waited 6 s already").hasSize(2);
+    }
+
+    @Test
+    void maxWaitComesFromTheChannelOverrideAndTheSessionDirective() {
+        QueueConfig config = new QueueConfig(QueueMode.COLLECT, 1_000, 0, 20, DropPolicy.SUMMARIZE, true,
+                Map.of("webhook", new QueueOverride(null, null, null, null, 1_500L)));
+        TurnScheduler turns = fixture.turns(config);
+        assertThat(turns.settingsFor(SESSION, "webhook").longestWaitMs()).isEqualTo(1_500);
+        assertThat(turns.settingsFor(SESSION, "telegram").longestWaitMs()).isEqualTo(5_000);
+
+        turns.changeDirective(SESSION, stored -> new QueueOverride(null, null, null, null, 700L)).join();
+        fixture.submit(turns, SESSION, fixture.message("first"));
+        fixture.submit(turns, SESSION, fixture.message("a"));
+        backend.run(0).answer("one");
+        fixture.advance(400);
+        fixture.submit(turns, SESSION, fixture.message("b"));
+        fixture.advance(299);
+        assertThat(backend.runs()).hasSize(1);
+        fixture.advance(1);
+
+        assertThat(backend.runs()).as("700 ms after a, by the session's directive").hasSize(2);
+        assertThat(fixture.journal.queueDirectives().get(SESSION).maxWaitMs()).isEqualTo(700L);
+    }
+
+    @Test
+    void aDirectiveThatOnlyChangesTheDebounceGetsFiveOfItsWindowsAsTheBound() {
+        TurnScheduler turns = fixture.turns(QueueFixture.defaults());
+
+        turns.changeDirective(SESSION, stored -> new QueueOverride(null, 200L, null, null)).join();
+
+        assertThat(turns.settingsFor(SESSION, "webhook").longestWaitMs()).isEqualTo(1_000);
+    }
+
+    private static QueueConfig queueWithMaxWait(long maxWaitMs) {
+        return new QueueConfig(QueueMode.COLLECT, 1_000, maxWaitMs, 20, DropPolicy.SUMMARIZE, true, Map.of());
+    }
+
     // ---- followup ----------------------------------------------------------------------------------------
 
     @Test
@@ -384,7 +484,7 @@ class FollowupQueueModesTest {
 
     @Test
     void sessionDirectiveBeatsByChannelBeatsQueueDefaults() {
-        QueueConfig config = new QueueConfig(QueueMode.COLLECT, 1_000, 20, DropPolicy.SUMMARIZE, true,
+        QueueConfig config = new QueueConfig(QueueMode.COLLECT, 1_000, 0, 20, DropPolicy.SUMMARIZE, true,
                 Map.of("telegram", new QueueOverride(QueueMode.FOLLOWUP, 0L, null, null)));
         TurnScheduler turns = fixture.turns(config);
 
@@ -479,7 +579,7 @@ class FollowupQueueModesTest {
 
     @Test
     void statusShowsTheChannelsModeWhileTheQueueIsEmpty() {
-        QueueConfig config = new QueueConfig(QueueMode.COLLECT, 1_000, 20, DropPolicy.SUMMARIZE, true,
+        QueueConfig config = new QueueConfig(QueueMode.COLLECT, 1_000, 0, 20, DropPolicy.SUMMARIZE, true,
                 Map.of("webhook", new QueueOverride(QueueMode.FOLLOWUP, null, null, null)));
         TurnScheduler turns = fixture.turns(config);
         fixture.submit(turns, SESSION, fixture.message("first"));

@@ -4,6 +4,7 @@ import static dev.ferry.queue.QueueFixture.SESSION;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.groups.Tuple.tuple;
 
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -21,6 +22,36 @@ class QueueCapAndDropTest {
 
     private final QueueFixture fixture = new QueueFixture();
     private final ControlledBackend backend = fixture.backend;
+
+    @Test
+    void aChattyConversationIntoABusySessionDrainsInTimeAndLosesNothingAtTheCap() {
+        // The defaults: collect, a 1000 ms queue debounce, cap 20. A message every 500 ms, each turn 2 s.
+        TurnScheduler turns = fixture.turns(QueueFixture.defaults());
+        Map<ControlledBackend.Run, Long> startedAt = new IdentityHashMap<>();
+        int messages = 120;
+        for (int i = 0; i < messages + 20; i++) {
+            if (i < messages) {
+                fixture.submit(turns, SESSION, fixture.message("m" + i));
+            }
+            fixture.advance(500);
+            answerTurnsRunningFor(2_000, startedAt);
+        }
+
+        assertThat(fixture.droppedMetric()).as("dropped at the cap").isZero();
+        assertThat(fixture.journal.stats().done()).isEqualTo(messages);
+        assertThat(fixture.journal.pendingMessages()).isEmpty();
+    }
+
+    /** Answers every run that has run for {@code millis} on the fixture's clock, noting when new ones started. */
+    private void answerTurnsRunningFor(long millis, Map<ControlledBackend.Run, Long> startedAt) {
+        long now = fixture.scheduler.nowMillis();
+        for (ControlledBackend.Run run : backend.runs()) {
+            long started = startedAt.computeIfAbsent(run, r -> now);
+            if (!run.reply().isDone() && now - started >= millis) {
+                run.answer("ok");
+            }
+        }
+    }
 
     @Test
     void capTwoWithSummarizeBuildsTheExactOverflowHeaderAndTheHeadItemStillGetsItsTurn() {
@@ -217,7 +248,7 @@ class QueueCapAndDropTest {
 
     @Test
     void notifyDropsFalseSendsNoNotice() {
-        QueueConfig quiet = new QueueConfig(QueueMode.FOLLOWUP, 0, 1, DropPolicy.NEW, false, Map.of());
+        QueueConfig quiet = new QueueConfig(QueueMode.FOLLOWUP, 0, 0, 1, DropPolicy.NEW, false, Map.of());
         TurnScheduler turns = fixture.turns(quiet);
         fixture.submit(turns, SESSION, fixture.message("first"));
         fixture.submit(turns, SESSION, fixture.message("queued"));

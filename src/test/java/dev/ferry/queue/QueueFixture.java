@@ -58,7 +58,7 @@ final class QueueFixture {
     }
 
     static QueueConfig queue(QueueMode mode, long debounceMs, int cap, DropPolicy drop) {
-        return new QueueConfig(mode, debounceMs, cap, drop, true, Map.of());
+        return new QueueConfig(mode, debounceMs, 0, cap, drop, true, Map.of());
     }
 
     TurnScheduler turns(QueueConfig queueConfig) {

@@ -36,7 +36,7 @@ class TurnSchedulerTest {
     private static final String C = "agent:main:webhook:default:c";
     /** Each batch that finds its session busy runs as its own turn as soon as the current one ends. */
     private static final QueueConfig IMMEDIATE_FOLLOWUP =
-            new QueueConfig(QueueMode.FOLLOWUP, 0, 20, DropPolicy.SUMMARIZE, true, Map.of());
+            new QueueConfig(QueueMode.FOLLOWUP, 0, 0, 20, DropPolicy.SUMMARIZE, true, Map.of());
 
     private final RecordingJournal journal = new RecordingJournal(new InMemoryJournal());
     private final ManualScheduler scheduler = new ManualScheduler();

@@ -47,7 +47,7 @@ class ChatCommandHandlerTest {
 
     private static final String SESSION = "agent:main:webhook:default:c1";
     /** Followup by default, so a session directive's {@code collect} is visibly its own doing. */
-    private static final QueueConfig QUEUE = new QueueConfig(QueueMode.FOLLOWUP, 1_000, 20, DropPolicy.SUMMARIZE,
+    private static final QueueConfig QUEUE = new QueueConfig(QueueMode.FOLLOWUP, 1_000, 0, 20, DropPolicy.SUMMARIZE,
             true, Map.of());
 
     private final InMemoryJournal journal = new InMemoryJournal();
@@ -76,7 +76,7 @@ class ChatCommandHandlerTest {
         send("/queue collect cap:3");
 
         assertThat(journal.queueDirectives().get(SESSION)).isEqualTo(new QueueOverride(QueueMode.COLLECT, null, 3, null));
-        assertThat(lastAnswer()).isEqualTo("Queue settings for this session: collect (debounce 1000 ms, cap 3, drop summarize)");
+        assertThat(lastAnswer()).isEqualTo("Queue settings for this session: collect (debounce 1000 ms, max wait 5000 ms, cap 3, drop summarize)");
         assertThat(runs).as("no model call").isEmpty();
 
         send("first");
@@ -90,6 +90,16 @@ class ChatCommandHandlerTest {
                 "[Queue overflow] Dropped 1 message(s) due to cap.\nSummary:\n- a\n\n"
                         + "[Queued messages while agent was busy]\n\n---\nQueued #1\nb\n\n---\nQueued #2\nc\n\n---\nQueued #3\nd");
         assertThat(journal.stats().dropped()).isEqualTo(1);
+    }
+
+    @Test
+    void queueDirectiveSetsTheDrainBound() {
+        send("/queue maxwait:3s");
+
+        assertThat(journal.queueDirectives().get(SESSION)).isEqualTo(new QueueOverride(null, null, null, null, 3_000L));
+        assertThat(lastAnswer()).isEqualTo(
+                "Queue settings for this session: followup (debounce 1000 ms, max wait 3000 ms, cap 20, drop summarize)");
+        assertThat(runs).as("no model call").isEmpty();
     }
 
     @Test
@@ -110,7 +120,7 @@ class ChatCommandHandlerTest {
 
         assertThat(journal.queueDirectives().get(SESSION)).isNull();
         assertThat(turns.settingsFor(SESSION, "webhook")).isEqualTo(QUEUE.settingsFor("webhook"));
-        assertThat(lastAnswer()).isEqualTo("Queue settings for this session: followup (debounce 1000 ms, cap 20, drop summarize)");
+        assertThat(lastAnswer()).isEqualTo("Queue settings for this session: followup (debounce 1000 ms, max wait 5000 ms, cap 20, drop summarize)");
     }
 
     @Test
@@ -124,7 +134,7 @@ class ChatCommandHandlerTest {
         slowSaves.commitAll();
 
         assertThat(journal.queueDirectives().get(SESSION)).isEqualTo(new QueueOverride(null, null, 3, DropPolicy.OLD));
-        assertThat(lastAnswer()).isEqualTo("Queue settings for this session: followup (debounce 1000 ms, cap 3, drop old)");
+        assertThat(lastAnswer()).isEqualTo("Queue settings for this session: followup (debounce 1000 ms, max wait 5000 ms, cap 3, drop old)");
     }
 
     @Test
@@ -141,7 +151,7 @@ class ChatCommandHandlerTest {
 
         assertThat(lastAnswer()).isEqualTo("Queue settings unchanged: they could not be saved.");
         send(router, "/queue");
-        assertThat(lastAnswer()).isEqualTo("Queue: followup (debounce 1000 ms, cap 20, drop summarize)");
+        assertThat(lastAnswer()).isEqualTo("Queue: followup (debounce 1000 ms, max wait 5000 ms, cap 20, drop summarize)");
     }
 
     @Test
@@ -172,7 +182,7 @@ class ChatCommandHandlerTest {
     void queueAloneShowsTheCurrentSettings() {
         send("/queue");
 
-        assertThat(lastAnswer()).isEqualTo("Queue: followup (debounce 1000 ms, cap 20, drop summarize)");
+        assertThat(lastAnswer()).isEqualTo("Queue: followup (debounce 1000 ms, max wait 5000 ms, cap 20, drop summarize)");
         assertThat(journal.pendingMessages()).isEmpty();
     }
 
@@ -184,7 +194,7 @@ class ChatCommandHandlerTest {
 
         assertThat(runs).as("backend never started").isEmpty();
         assertThat(lastAnswer()).isEqualTo("Session: " + SESSION
-                + "\nQueue: followup (debounce 1000 ms, cap 20, drop summarize)"
+                + "\nQueue: followup (debounce 1000 ms, max wait 5000 ms, cap 20, drop summarize)"
                 + "\nTurn running: no\nQueued: 0\nDropped: 0, superseded: 0");
         assertThat(sent).singleElement().extracting(Reply::turnId, Reply::inReplyTo, Reply::conversation)
                 .containsExactly(0L, List.of(command.messageId()), "c1");

@@ -76,10 +76,20 @@ class ChatCommandsTest {
     }
 
     @Test
-    void allOptionsInAnyOrderMakeOneDirective() {
-        QueueDirective directive = ChatCommands.parseQueueDirective("cap:3 followup drop:old debounce:1s");
+    void maxWaitIsReadAsADuration() {
+        assertThat(ChatCommands.parseQueueDirective("maxwait:5s").settings().maxWaitMs()).isEqualTo(5_000L);
+        assertThat(ChatCommands.parseQueueDirective("maxWait=1500").settings().maxWaitMs()).isEqualTo(1_500L);
+        assertThat(ChatCommands.parseQueueDirective("MAXWAIT:0").settings().maxWaitMs()).isZero();
+        assertThat(ChatCommands.parseQueueDirective("maxwait:soon").errors()).singleElement().asString()
+                .startsWith("maxwait: expected a duration").endsWith("got 'soon'");
+    }
 
-        assertThat(directive.settings()).isEqualTo(new QueueOverride(QueueMode.FOLLOWUP, 1_000L, 3, DropPolicy.OLD));
+    @Test
+    void allOptionsInAnyOrderMakeOneDirective() {
+        QueueDirective directive = ChatCommands.parseQueueDirective("cap:3 followup drop:old maxwait:4s debounce:1s");
+
+        assertThat(directive.settings())
+                .isEqualTo(new QueueOverride(QueueMode.FOLLOWUP, 1_000L, 3, DropPolicy.OLD, 4_000L));
         assertThat(directive.reset()).isFalse();
         assertThat(directive.remainingText()).isEmpty();
         assertThat(directive.errors()).isEmpty();
