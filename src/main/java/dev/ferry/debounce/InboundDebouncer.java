@@ -89,10 +89,12 @@ public final class InboundDebouncer implements AutoCloseable {
         this.registry = registry;
         this.metrics = metrics;
         this.bufferedGauge = Gauge.builder("ferry.debounce.buffered.keys", this, InboundDebouncer::bufferedKeys)
-                .tag("channel", name).register(metrics);
+                .tag("channel", name).description("Debounce keys holding a batch in their window now")
+                .register(metrics);
         for (FlushReason reason : FlushReason.values()) {
             flushes.put(reason, Counter.builder("ferry.debounce.flushes").tag("channel", name)
-                    .tag("reason", reason.tag()).register(metrics));
+                    .tag("reason", reason.tag())
+                    .description("Batches the inbound debouncer handed on, by why it flushed").register(metrics));
         }
         registry.register(this);
     }

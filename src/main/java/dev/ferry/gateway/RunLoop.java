@@ -51,8 +51,15 @@ final class RunLoop implements AutoCloseable {
         this.target = target;
         this.loadConfig = loadConfig;
         this.gatewayConfig = gatewayConfig;
-        this.applied = Counter.builder("ferry.reloads").tag("result", "applied").register(metrics);
-        this.failed = Counter.builder("ferry.reloads").tag("result", "failed").register(metrics);
+        this.applied = reloads("applied", metrics);
+        this.failed = reloads("failed", metrics);
+    }
+
+    /** One description for both results: Prometheus keeps one HELP line per metric name. */
+    private static Counter reloads(String result, MeterRegistry metrics) {
+        return Counter.builder("ferry.reloads").tag("result", result)
+                .description("Configuration reloads: applied, or failed (refused, or could not be applied)")
+                .register(metrics);
     }
 
     long generation() {

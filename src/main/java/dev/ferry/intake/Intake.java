@@ -37,9 +37,11 @@ public final class Intake {
     public CompletableFuture<AppendResult> accept(InboundMessage message) {
         return journal.append(message).thenApply(result -> {
             if (result.duplicate()) {
-                counter(duplicates, "ferry.inbound.duplicates", message.channel()).increment();
+                counter(duplicates, "ferry.inbound.duplicates",
+                        "Messages found in the journal already, answered as duplicates", message.channel()).increment();
             } else {
-                counter(accepted, "ferry.inbound.accepted", message.channel()).increment();
+                counter(accepted, "ferry.inbound.accepted", "Messages committed to the journal and acknowledged",
+                        message.channel()).increment();
                 handOn(message.withSeq(result.seq()));
             }
             return result;
@@ -56,7 +58,8 @@ public final class Intake {
     }
 
     /** Meters are looked up once per channel: a registry lookup on every message would be hot-path work. */
-    private Counter counter(Map<String, Counter> byChannel, String name, String channel) {
-        return byChannel.computeIfAbsent(channel, key -> Counter.builder(name).tag("channel", key).register(metrics));
+    private Counter counter(Map<String, Counter> byChannel, String name, String description, String channel) {
+        return byChannel.computeIfAbsent(channel, key -> Counter.builder(name).tag("channel", key)
+                .description(description).register(metrics));
     }
 }

@@ -33,6 +33,7 @@ import dev.ferry.journal.Journal;
 import dev.ferry.journal.Turn;
 import dev.ferry.time.Scheduler;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
@@ -108,16 +109,20 @@ public final class TurnScheduler {
         this.metrics = metrics;
         this.dropNotices = new DropNotices(journal, outbox, scheduler);
         this.directives = new HashMap<>(journal.queueDirectives());
-        this.turnsCompleted = Counter.builder("ferry.turns.completed").register(metrics);
+        this.turnsCompleted = Counter.builder("ferry.turns.completed")
+                .description("Turns whose reply was committed to the journal").register(metrics);
         this.turnsFailed = Counter.builder("ferry.turns.failed")
                 .description("Turn attempts that failed and will be retried").register(metrics);
         this.turnsSuperseded = Counter.builder("ferry.turns.superseded")
                 .description("Turns aborted by an interrupt or /stop; their messages are superseded").register(metrics);
         this.steered = Counter.builder("ferry.queue.steered")
                 .description("Messages injected into a running turn").register(metrics);
-        this.turnDuration = Timer.builder("ferry.turn.duration").register(metrics);
-        metrics.gauge("ferry.turns.running", this, TurnScheduler::runningTurns);
-        metrics.gauge("ferry.queue.depth", this, TurnScheduler::queuedItems);
+        this.turnDuration = Timer.builder("ferry.turn.duration")
+                .description("Time from a turn's start to its committed reply").register(metrics);
+        Gauge.builder("ferry.turns.running", this, TurnScheduler::runningTurns)
+                .description("Turns running now, across all sessions").register(metrics);
+        Gauge.builder("ferry.queue.depth", this, TurnScheduler::queuedItems)
+                .description("Batches waiting in followup queues, across all sessions").register(metrics);
     }
 
     // ---- intake side -------------------------------------------------------------------------------
@@ -262,9 +267,16 @@ public final class TurnScheduler {
         throw new IllegalStateException("cap reached with no queued item");
     }
 
+    /** Per reason; one description for all, since Prometheus keeps one HELP line per metric name. */
+    private Counter droppedCounter(String reason) {
+        return Counter.builder("ferry.queue.dropped").tag("reason", reason)
+                .description("Messages a followup queue dropped (cap policy or /stop), journaled with the reason")
+                .register(metrics);
+    }
+
     private void recordDrops(String sessionKey, List<QueuedItem> dropped, String reason, String policy) {
         List<InboundMessage> messages = dropped.stream().flatMap(d -> d.messages().stream()).toList();
-        Counter.builder("ferry.queue.dropped").tag("reason", reason).register(metrics).increment(messages.size());
+        droppedCounter(reason).increment(messages.size());
         log.info("queue dropped messages session={} count={} reason={}", sessionKey, messages.size(), reason);
         journal.dropMessages(messages, reason).whenComplete((ok, error) -> {
             if (error != null) {
@@ -316,8 +328,7 @@ public final class TurnScheduler {
         int clearedMessages = cleared.stream().mapToInt(item -> item.messages().size()).sum();
         if (!cleared.isEmpty()) {
             List<InboundMessage> messages = cleared.stream().flatMap(item -> item.messages().stream()).toList();
-            Counter.builder("ferry.queue.dropped").tag("reason", DROPPED_BY_STOP).register(metrics)
-                    .increment(messages.size());
+            droppedCounter(DROPPED_BY_STOP).increment(messages.size());
             journal.dropMessages(messages, DROPPED_BY_STOP);
         }
         return new StopReport(aborted, clearedMessages);
