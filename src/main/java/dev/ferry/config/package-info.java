@@ -5,6 +5,7 @@
  * <p>{@link dev.ferry.config.ConfigLoader} finds the file ({@code --config}, then {@code $FERRY_CONFIG},
  * then {@code ~/.ferry/ferry.json5}), parses it, and hands the gateway a {@link dev.ferry.config.LoadedConfig}
  * or a {@link dev.ferry.config.ConfigException} listing every problem found. It never hands on a
- * half-valid configuration, and never prints a {@link dev.ferry.config.Secret}.
+ * half-valid configuration, and never prints a {@link dev.ferry.config.Secret}. It opens nothing but a
+ * regular file, and a reload never takes a missing or empty file for the built-in defaults.
  */
 package dev.ferry.config;
