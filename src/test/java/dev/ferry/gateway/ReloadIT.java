@@ -121,6 +121,27 @@ class ReloadIT {
     }
 
     @Test
+    void reloadOfADeletedFileIsRefusedInTheAnswerAndTheGatewayRunsOnWithItsToken() throws Exception {
+        String text = configText("").replace("gateway: { port: 0 }", "gateway: { port: 0, auth: { token: 'gw-1234' } }");
+        startFrom(text, "gw-1234");
+        int port = gateway.port();
+        Files.delete(file);
+
+        GatewayClient.Answer reload = client.rpc("gateway.reload");
+
+        assertThat(reload.status()).as(reload.raw()).isEqualTo(200);
+        assertThat(reload.body().at("/payload/applied").asBoolean()).isFalse();
+        assertThat(reload.body().at("/payload/errors")).extracting(JsonNode::asText)
+                .containsExactly(file + ": does not exist");
+        assertThat(gateway.port()).isEqualTo(port);
+        assertThat(gateway.generation()).isEqualTo(1);
+        assertThat(new GatewayClient(gateway.url(), null).rpc("status").status()).as("the token still guards").isEqualTo(401);
+        GatewayClient.Answer accepted = client.webhookMessage("d-1", "after-delete", "ann", "still here?");
+        assertThat(accepted.status()).as(accepted.raw()).isEqualTo(202);
+        await().atMost(PATIENCE).until(() -> sink.accepted().size() == 1);
+    }
+
+    @Test
     void patchWithAStaleBaseHashIsRefusedAndWritesNothing() throws Exception {
         startFrom(configText(""), null);
         String hashReadEarlier = configGet().get("hash").asText();
