@@ -2,6 +2,7 @@ package dev.ferry.cli;
 
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +34,27 @@ final class GatewayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        // Handlers go in before the gateway announces itself: a SIGUSR1 sent as soon as "Ferry ready" is
+        // logged must reload, never kill the process with the JVM's default action.
+        AtomicReference<Gateway> running = new AtomicReference<>();
+        Signals.handle("USR1", () -> {
+            Gateway gateway = running.get();
+            if (gateway == null) {
+                log.warn("SIGUSR1 while starting: ignored (the configuration is being read now)");
+            } else {
+                gateway.reload("SIGUSR1");
+            }
+        });
+        Runnable stop = () -> new Thread(() -> {
+            Gateway gateway = running.get();
+            if (gateway != null) {
+                gateway.stopGracefully();
+            }
+            System.exit(0);
+        }, "ferry-stop").start();
+        Signals.handle("TERM", stop);
+        Signals.handle("INT", stop);
+        log.debug("signal handlers installed");
         Gateway gateway;
         try {
             gateway = Gateway.start(config.load());
@@ -44,17 +66,10 @@ final class GatewayCommand implements Callable<Integer> {
             System.err.println("ferry: cannot start: " + e.getMessage());
             return 1;
         }
+        running.set(gateway);
         serving = true;
-        Signals.handle("USR1", () -> gateway.reload("SIGUSR1"));
-        Runnable stop = () -> new Thread(() -> {
-            gateway.stopGracefully();
-            System.exit(0);
-        }, "ferry-stop").start();
-        Signals.handle("TERM", stop);
-        Signals.handle("INT", stop);
         // Any other way out (System.exit elsewhere, SIGHUP) still releases the port and the journal.
         Runtime.getRuntime().addShutdownHook(new Thread(gateway::close, "ferry-shutdown"));
-        log.debug("signal handlers installed");
         new CountDownLatch(1).await();
         return 0;
     }
