@@ -80,6 +80,12 @@ public interface Journal extends AutoCloseable {
 
     JournalStats stats();
 
+    /**
+     * Whether writes can commit now. When they cannot, every write fails with a
+     * {@link JournalUnavailableException} carrying the same problem, and nothing is acknowledged.
+     */
+    JournalHealth health();
+
     @Override
     void close();
 }

@@ -25,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -41,6 +43,14 @@ import dev.ferry.config.QueueOverride;
  * a write's future completes only after its commit, and in commit order, on a separate completion
  * thread so that callers may chain further journal writes without deadlock. Reads use their own
  * connection. Thread-safe.
+ *
+ * <p>The writer's invariant: between batches its connection holds one open transaction with nothing in
+ * it, and the dedupe index holds exactly the keys of committed rows. Ferry issues BEGIN, COMMIT and
+ * ROLLBACK itself, because SQLite rolls a transaction back on its own after some failures (SQLITE_FULL,
+ * I/O errors), and the driver then opens no new one, so later statements would commit one by one. A
+ * failed write is rolled back and answered with its failure, never stored. While the disk is full every
+ * write fails with {@link JournalUnavailableException} and {@link #health()} says so, until one commits
+ * again.
  */
 public final class SqliteJournal implements Journal {
     private static final Logger log = LoggerFactory.getLogger(SqliteJournal.class);
@@ -63,6 +73,10 @@ public final class SqliteJournal implements Journal {
     private final List<long[]> removedKeys = new ArrayList<>();
     /** Writer thread only. */
     private final Map<String, PreparedStatement> statements = new HashMap<>();
+    /** Writer thread only: false when a failure may have left a transaction open; the next batch restores it first. */
+    private boolean resting = true;
+    /** Written by the writer thread only. */
+    private volatile JournalHealth health = JournalHealth.OK;
     private volatile boolean closing;
 
     /** One write: runs inside the batch transaction; its future completes after the commit. */
@@ -225,59 +239,116 @@ public final class SqliteJournal implements Journal {
     /**
      * Runs the batch in one transaction. If a write fails, the transaction is rolled back and every
      * write of the batch is run again in a transaction of its own, so one bad write spoils no other;
-     * the common case pays for no savepoints.
+     * the common case pays for no savepoints. A full disk spoils every write alike, so then the whole
+     * batch fails at once.
      */
     private void commit(List<Write<?>> batch) {
+        Throwable failure = attempt(batch);
+        if (failure != null && batch.size() > 1 && !isDiskFull(failure)) {
+            batch.forEach(write -> write.failure = failureOf(attempt(List.of(write))));
+        } else {
+            Throwable answer = failureOf(failure);
+            batch.forEach(write -> write.failure = answer);
+        }
+        List<Write<?>> done = List.copyOf(batch);
+        completions.execute(() -> done.forEach(SqliteJournal::complete));
+    }
+
+    /** Runs {@code writes} in one transaction and commits it; on any failure rolls it all back and returns why. */
+    private Throwable attempt(List<Write<?>> writes) {
         try {
-            try {
-                for (Write<?> write : batch) {
-                    run(write);
-                }
-                commitTransaction();
-            } catch (SQLException | RuntimeException e) {
-                rollbackTransaction();
-                if (batch.size() == 1) {
-                    batch.get(0).failure = e;
-                } else {
-                    for (Write<?> write : batch) {
-                        commitAlone(write);
-                    }
-                }
+            if (!resting) {
+                restore();
             }
-        } catch (SQLException e) {
-            log.error("journal commit failed path={} writes={}", file, batch.size(), e);
-            JournalException failure = new JournalException("journal commit failed: " + e.getMessage(), e);
-            List<Write<?>> failed = List.copyOf(batch);
-            completions.execute(() -> failed.forEach(write -> write.future.completeExceptionally(failure)));
-            return;
-        }
-        List<Write<?>> committed = List.copyOf(batch);
-        completions.execute(() -> committed.forEach(SqliteJournal::complete));
-    }
-
-    private void commitAlone(Write<?> write) throws SQLException {
-        write.failure = null;
-        try {
-            run(write);
-            commitTransaction();
+            long changesBefore = health.state() == JournalHealth.State.DISK_FULL ? totalChanges() : 0;
+            for (Write<?> write : writes) {
+                run(write);
+            }
+            commitTransaction(changesBefore);
+            return null;
         } catch (SQLException | RuntimeException e) {
-            rollbackTransaction();
-            write.failure = e;
+            abandonTransaction();
+            return e;
         }
     }
 
-    private void commitTransaction() throws SQLException {
-        writer.commit();
+    /** Once COMMIT returns the writes are stored, so nothing after it may fail them. */
+    private void commitTransaction(long changesBefore) throws SQLException {
+        execute("COMMIT");
         addedKeys.clear();
         removedKeys.forEach(entry -> dedupe.remove(entry[0], entry[1]));
         removedKeys.clear();
+        try {
+            // Only a commit that stored something shows there is space again: an empty one needs none.
+            if (health.state() == JournalHealth.State.DISK_FULL && totalChanges() != changesBefore) {
+                health = JournalHealth.OK;
+                log.info("journal writable again path={} (space was freed)", file);
+            }
+            execute("BEGIN");
+        } catch (SQLException e) {
+            resting = false;
+        }
     }
 
-    private void rollbackTransaction() throws SQLException {
+    /** Takes back what the failed transaction did, in the file and in memory. */
+    private void abandonTransaction() {
         addedKeys.forEach(entry -> dedupe.remove(entry[0], entry[1]));
         addedKeys.clear();
         removedKeys.clear();
-        writer.rollback();
+        try {
+            restore();
+        } catch (SQLException e) {
+            resting = false;
+            log.warn("journal rollback failed path={} reason={} (retried before the next write)", file, e.getMessage());
+        }
+    }
+
+    /** Rolls back whatever transaction is open, if any, and begins the next one. */
+    private void restore() throws SQLException {
+        // The driver closes a statement whose step failed, so after a failure every cached one is prepared afresh.
+        statements.values().forEach(SqliteJournal::closeQuietly);
+        statements.clear();
+        try {
+            execute("ROLLBACK");
+        } catch (SQLException noTransaction) {
+            // SQLite already rolled it back itself; BEGIN below fails if a transaction is in fact still open.
+        }
+        execute("BEGIN");
+        resting = true;
+    }
+
+    private void execute(String sql) throws SQLException {
+        cached(sql).executeUpdate();
+    }
+
+    /** Rows this connection has changed since it opened. */
+    private long totalChanges() throws SQLException {
+        try (ResultSet row = cached("SELECT total_changes()").executeQuery()) {
+            return row.next() ? row.getLong(1) : 0;
+        }
+    }
+
+    /** What a write that failed with {@code failure} is answered: a full disk as unavailability, noted once per episode. */
+    private Throwable failureOf(Throwable failure) {
+        if (failure == null || !isDiskFull(failure)) {
+            return failure;
+        }
+        if (health.state() == JournalHealth.State.WRITABLE) {
+            health = new JournalHealth(JournalHealth.State.DISK_FULL,
+                    "journal " + file + ": disk full; writes fail until space is freed");
+            log.error("journal disk full path={}: writes fail, and nothing is acknowledged, until space is freed", file);
+        }
+        return new JournalUnavailableException("journal " + file
+                + ": disk full, so nothing of this write was stored; writes resume once space is freed", failure);
+    }
+
+    private static boolean isDiskFull(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SQLiteException sqlite && sqlite.getResultCode() == SQLiteErrorCode.SQLITE_FULL) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private <T> void run(Write<T> write) throws SQLException {
@@ -290,6 +361,23 @@ public final class SqliteJournal implements Journal {
         } else {
             write.future.complete(write.result);
         }
+    }
+
+    /** A step run with the writer's connection; see {@link #onWriter}. */
+    @FunctionalInterface
+    interface WriterStep {
+        void run(Connection writer) throws SQLException;
+    }
+
+    /**
+     * Runs {@code step} on the writer thread with its connection, as a write of its own in the next batch.
+     * For tests that make SQLite itself fail (e.g. {@code PRAGMA max_page_count}) or hold the writer.
+     */
+    CompletableFuture<Void> onWriter(WriterStep step) {
+        return submit(() -> {
+            step.run(writer);
+            return null;
+        });
     }
 
     // ---- writes --------------------------------------------------------------------------------------------
@@ -690,6 +778,11 @@ public final class SqliteJournal implements Journal {
     }
 
     @Override
+    public JournalHealth health() {
+        return health;
+    }
+
+    @Override
     public JournalStats stats() {
         return read(connection -> {
             Map<Integer, Long> byState = new HashMap<>();
@@ -796,11 +889,11 @@ public final class SqliteJournal implements Journal {
         log.info("journal closed path={}", file);
     }
 
-    private static void closeQuietly(Connection connection) {
-        if (connection != null) {
+    private static void closeQuietly(AutoCloseable closeable) {
+        if (closeable != null) {
             try {
-                connection.close();
-            } catch (SQLException ignored) {
+                closeable.close();
+            } catch (Exception ignored) {
                 // Closing is best effort; the data is committed already.
             }
         }

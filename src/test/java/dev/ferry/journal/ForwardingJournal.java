@@ -119,6 +119,11 @@ public class ForwardingJournal implements Journal {
     }
 
     @Override
+    public JournalHealth health() {
+        return delegate.health();
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }
