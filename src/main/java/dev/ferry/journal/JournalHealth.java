@@ -11,7 +11,9 @@ public record JournalHealth(State state, String problem) {
     public enum State {
         WRITABLE,
         /** The file system is full; it clears by itself at the next write that commits once space is freed. */
-        DISK_FULL
+        DISK_FULL,
+        /** The file was removed or replaced under the running journal; only a restart clears it. */
+        FILE_LOST
     }
 
     public JournalHealth {

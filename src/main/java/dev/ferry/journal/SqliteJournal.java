@@ -2,7 +2,9 @@ package dev.ferry.journal;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -15,6 +17,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -50,12 +53,15 @@ import dev.ferry.config.QueueOverride;
  * I/O errors), and the driver then opens no new one, so later statements would commit one by one. A
  * failed write is rolled back and answered with its failure, never stored. While the disk is full every
  * write fails with {@link JournalUnavailableException} and {@link #health()} says so, until one commits
- * again.
+ * again. The writer also checks that the path still leads to the file it opened, after each batch and
+ * every second when idle; once the file was removed or replaced, nothing is acknowledged any more.
  */
 public final class SqliteJournal implements Journal {
     private static final Logger log = LoggerFactory.getLogger(SqliteJournal.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_BATCH = 2_000;
+    /** How long the writer waits for work before it looks at the file again. */
+    private static final long IDLE_CHECK_SECONDS = 1;
 
     private final Path file;
     private final Connection writer;
@@ -75,6 +81,8 @@ public final class SqliteJournal implements Journal {
     private final Map<String, PreparedStatement> statements = new HashMap<>();
     /** Writer thread only: false when a failure may have left a transaction open; the next batch restores it first. */
     private boolean resting = true;
+    /** The identity (device and inode) of the file opened, to notice it being removed or replaced; null where unknown. */
+    private final Object fileKey;
     /** Written by the writer thread only. */
     private volatile JournalHealth health = JournalHealth.OK;
     private volatile boolean closing;
@@ -96,9 +104,11 @@ public final class SqliteJournal implements Journal {
         }
     }
 
-    private SqliteJournal(Path file, Connection writer, Connection reader, String instanceId, DedupeIndex dedupe) {
+    private SqliteJournal(Path file, Object fileKey, Connection writer, Connection reader, String instanceId,
+                          DedupeIndex dedupe) {
         this.dedupe = dedupe;
         this.file = file;
+        this.fileKey = fileKey;
         this.writer = writer;
         this.reader = reader;
         this.instanceId = instanceId;
@@ -137,13 +147,16 @@ public final class SqliteJournal implements Journal {
             }
             log.info("journal open path={} sync={} instance={}", file, sync.name().toLowerCase(), instanceId);
             DedupeIndex dedupe = loadDedupe(writer);
-            return new SqliteJournal(file, writer, reader, instanceId, dedupe);
+            Object fileKey = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+            return new SqliteJournal(file, fileKey, writer, reader, instanceId, dedupe);
         } catch (SQLException e) {
             closeQuietly(writer);
             closeQuietly(reader);
             throw new JournalException("journal " + file + " cannot be opened: " + e.getMessage()
                     + " (it is left as it is; move it aside to start with an empty journal)", e);
         } catch (IOException e) {
+            closeQuietly(writer);
+            closeQuietly(reader);
             throw new JournalException("journal " + file + " cannot be created: " + e.getMessage(), e);
         }
     }
@@ -212,8 +225,9 @@ public final class SqliteJournal implements Journal {
         List<Write<?>> batch = new ArrayList<>();
         try {
             while (!(closing && writes.isEmpty())) {
-                Write<?> first = writes.poll(200, TimeUnit.MILLISECONDS);
+                Write<?> first = writes.poll(IDLE_CHECK_SECONDS, TimeUnit.SECONDS);
                 if (first == null) {
+                    checkFile();
                     continue;
                 }
                 batch.add(first);
@@ -240,15 +254,22 @@ public final class SqliteJournal implements Journal {
      * Runs the batch in one transaction. If a write fails, the transaction is rolled back and every
      * write of the batch is run again in a transaction of its own, so one bad write spoils no other;
      * the common case pays for no savepoints. A full disk spoils every write alike, so then the whole
-     * batch fails at once.
+     * batch fails at once. Nothing is acknowledged that went into a file no longer at the path.
      */
     private void commit(List<Write<?>> batch) {
-        Throwable failure = attempt(batch);
-        if (failure != null && batch.size() > 1 && !isDiskFull(failure)) {
-            batch.forEach(write -> write.failure = failureOf(attempt(List.of(write))));
-        } else {
-            Throwable answer = failureOf(failure);
-            batch.forEach(write -> write.failure = answer);
+        if (health.state() != JournalHealth.State.FILE_LOST) {
+            Throwable failure = attempt(batch);
+            if (failure != null && batch.size() > 1 && !isDiskFull(failure)) {
+                batch.forEach(write -> write.failure = failureOf(attempt(List.of(write))));
+            } else {
+                Throwable answer = failureOf(failure);
+                batch.forEach(write -> write.failure = answer);
+            }
+            checkFile();
+        }
+        if (health.state() == JournalHealth.State.FILE_LOST) {
+            JournalUnavailableException lost = new JournalUnavailableException(health.problem(), null);
+            batch.forEach(write -> write.failure = lost);
         }
         List<Write<?>> done = List.copyOf(batch);
         completions.execute(() -> done.forEach(SqliteJournal::complete));
@@ -349,6 +370,28 @@ public final class SqliteJournal implements Journal {
             }
         }
         return false;
+    }
+
+    /** Notes, once, that the path no longer leads to the file this journal writes. Writer thread only. */
+    private void checkFile() {
+        if (health.state() == JournalHealth.State.FILE_LOST) {
+            return;
+        }
+        String what;
+        try {
+            Object key = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+            what = Objects.equals(key, fileKey) ? null : "was replaced by another file";
+        } catch (NoSuchFileException e) {
+            what = "was removed";
+        } catch (IOException e) {
+            what = "cannot be found (" + e.getMessage() + ")";
+        }
+        if (what != null) {
+            health = new JournalHealth(JournalHealth.State.FILE_LOST, "journal " + file + " " + what
+                    + " while Ferry was running: nothing is written or acknowledged any more; restart Ferry"
+                    + " (it never recreates the journal)");
+            log.error("journal file lost path={} reason=\"{}\": every write fails until a restart", file, what);
+        }
     }
 
     private <T> void run(Write<T> write) throws SQLException {

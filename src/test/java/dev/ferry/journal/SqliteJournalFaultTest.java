@@ -6,7 +6,9 @@ import static dev.ferry.journal.TestMessages.inbound;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,8 +28,8 @@ import dev.ferry.testing.SmallFileSystem;
 
 /**
  * {@link SqliteJournal} when its storage fails under it: a full disk (SQLite's own SQLITE_FULL, and a
- * real full file system). What a write was refused for must not be stored, and what was stored must
- * never be refused.
+ * real full file system) and a journal file removed or replaced while it runs. What a write was
+ * refused for must not be stored, and what was stored must never be refused.
  */
 class SqliteJournalFaultTest {
 
@@ -136,6 +139,54 @@ class SqliteJournalFaultTest {
                 journal.close();
             }
         }
+    }
+
+    // ---- the file removed or replaced ----------------------------------------------------------------------
+
+    @Test
+    void aJournalFileRemovedWhileRunningIsNoticedWhileIdleAndEveryWriteThenFailsUnavailable() throws Exception {
+        SqliteJournal journal = open(file());
+        InboundMessage message = journaled(journal, inbound("c1", "alice", "m1", "hi"));
+
+        Files.delete(file());
+
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !journal.health().writable());
+        assertThat(journal.health().state()).isEqualTo(JournalHealth.State.FILE_LOST);
+        assertThat(journal.health().problem()).contains(file().toString(), "was removed");
+        assertUnavailable(journal.append(inbound("c1", "alice", "m2", "after")), "was removed");
+        assertUnavailable(journal.startTurn(SESSION, List.of(message), "hi"), "was removed");
+        assertThat(file()).as("never recreated").doesNotExist();
+    }
+
+    @Test
+    void aWriteCommittedIntoAJournalFileJustRemovedIsNotAcknowledged() throws Exception {
+        SqliteJournal journal = open(file());
+        journaled(journal, inbound("c1", "alice", "m1", "hi"));
+
+        Files.delete(file());
+
+        // No wait for the idle check: the writer looks at the file before it acknowledges a batch.
+        assertUnavailable(journal.append(inbound("c1", "alice", "m2", "into the removed file")), "was removed");
+        assertThat(journal.health().state()).isEqualTo(JournalHealth.State.FILE_LOST);
+    }
+
+    @Test
+    void aJournalFileReplacedWhileRunningStopsWritesForGoodAndTheNewFileIsLeftAsItIs() throws Exception {
+        SqliteJournal journal = open(file());
+        journaled(journal, inbound("c1", "alice", "m1", "hi"));
+        Path aside = dir.resolve("journal.db.moved");
+        Files.move(file(), aside);
+        Files.copy(aside, file());
+        byte[] replacement = Files.readAllBytes(file());
+
+        assertUnavailable(journal.append(inbound("c1", "alice", "m2", "after")), "was replaced by another file");
+
+        assertThat(journal.health().problem()).contains(file().toString(), "was replaced by another file");
+        assertThat(Files.readAllBytes(file())).as("the new file is left as it was").isEqualTo(replacement);
+        Files.move(aside, file(), StandardCopyOption.REPLACE_EXISTING);
+        assertUnavailable(journal.append(inbound("c1", "alice", "m3", "after the original came back")),
+                "was replaced by another file");
+        assertThat(journal.health().state()).as("only a restart clears it").isEqualTo(JournalHealth.State.FILE_LOST);
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------
