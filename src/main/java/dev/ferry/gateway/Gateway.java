@@ -49,6 +49,7 @@ import dev.ferry.journal.SqliteJournal;
 import dev.ferry.journal.Turn;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
+import dev.ferry.journal.JournalHealth;
 import dev.ferry.journal.JournalStats;
 import dev.ferry.journal.Reply;
 import dev.ferry.queue.DrainReport;
@@ -396,7 +397,10 @@ public final class Gateway implements AutoCloseable {
                 .put("turnRunning", queue.turnRunning())
                 .put("dropped", queue.dropped())
                 .put("superseded", queue.superseded()));
+        JournalHealth health = journal.health();
         status.putObject("journal")
+                .put("writable", health.writable())
+                .put("problem", health.problem())
                 .put("received", stats.received())
                 .put("duplicates", stats.duplicates())
                 .put("done", stats.done())
