@@ -33,8 +33,8 @@ public final class InMemoryJournal implements Journal {
     private final TreeMap<Long, InboundMessage> pending = new TreeMap<>();
     private final Map<Long, Long> turnBySeq = new HashMap<>();
     private final LinkedHashMap<String, Reply> outbox = new LinkedHashMap<>();
+    /** Only sessions with at least one exchange: a deque is removed, never left empty. */
     private final Map<String, Deque<Exchange>> transcripts = new HashMap<>();
-    private final Map<String, Long> turnCounts = new HashMap<>();
     /** Per session, the number of the completion that last touched it. */
     private final Map<String, Long> lastCompletion = new HashMap<>();
     private long completions;
@@ -121,7 +121,6 @@ public final class InMemoryJournal implements Journal {
         try {
             done += settle(turn.messages());
             Deque<Exchange> transcript = transcripts.computeIfAbsent(turn.sessionKey(), k -> new ArrayDeque<>());
-            turnCounts.merge(turn.sessionKey(), 1L, Long::sum);
             lastCompletion.put(turn.sessionKey(), ++completions);
             transcript.addLast(new Exchange(turn.id(), turn.prompt(), replyText, System.currentTimeMillis()));
             while (transcript.size() > TRANSCRIPT_KEEP) {
@@ -201,7 +200,7 @@ public final class InMemoryJournal implements Journal {
         lock.lock();
         try {
             transcripts.remove(sessionKey);
-            turnCounts.remove(sessionKey);
+            lastCompletion.remove(sessionKey);
             return CompletableFuture.completedFuture(null);
         } finally {
             lock.unlock();
@@ -288,17 +287,28 @@ public final class InMemoryJournal implements Journal {
     }
 
     @Override
-    public List<SessionInfo> sessions() {
+    public List<SessionInfo> sessions(int offset, int limit) {
         lock.lock();
         try {
             return transcripts.entrySet().stream()
-                    .filter(entry -> !entry.getValue().isEmpty())
                     // Completion order, not turn ids: a turn started earlier may finish later.
                     .sorted(Comparator.comparingLong((Map.Entry<String, Deque<Exchange>> entry) ->
                             lastCompletion.getOrDefault(entry.getKey(), 0L)).reversed())
-                    .map(entry -> new SessionInfo(entry.getKey(), turnCounts.getOrDefault(entry.getKey(), 0L),
+                    .skip(Math.max(0, offset))
+                    .limit(Math.max(0, limit))
+                    .map(entry -> new SessionInfo(entry.getKey(), entry.getValue().size(),
                             entry.getValue().peekLast().completedAtEpochMs()))
                     .collect(Collectors.toList());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public long sessionCount() {
+        lock.lock();
+        try {
+            return transcripts.size();
         } finally {
             lock.unlock();
         }

@@ -75,8 +75,11 @@ public interface Journal extends AutoCloseable {
     /** The newest {@code limit} exchanges of a session, oldest first. */
     List<Exchange> transcript(String sessionKey, int limit);
 
-    /** Every session with at least one completed turn, most recently active first. */
-    List<SessionInfo> sessions();
+    /** Up to {@code limit} sessions with at least one exchange, most recently active first, skipping the first {@code offset}. */
+    List<SessionInfo> sessions(int offset, int limit);
+
+    /** How many sessions have at least one exchange. */
+    long sessionCount();
 
     JournalStats stats();
 

@@ -806,17 +806,36 @@ public final class SqliteJournal implements Journal {
     }
 
     @Override
-    public List<SessionInfo> sessions() {
+    public List<SessionInfo> sessions(int offset, int limit) {
+        if (limit <= 0) {
+            return List.of();
+        }
         return read(connection -> {
             List<SessionInfo> sessions = new ArrayList<>();
-            try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT session_key, COUNT(*), MAX(completed_at) FROM transcript GROUP BY session_key ORDER BY MAX(id) DESC")) {
+            // Grouped on the index alone; only the page's newest rows are read for their time.
+            try (PreparedStatement select = connection.prepareStatement("""
+                    SELECT page.session_key, page.turns, t.completed_at FROM (
+                      SELECT session_key, COUNT(*) AS turns, MAX(id) AS newest FROM transcript GROUP BY session_key
+                      ORDER BY newest DESC LIMIT ? OFFSET ?) page
+                    JOIN transcript t ON t.id = page.newest ORDER BY page.newest DESC""")) {
+                select.setInt(1, limit);
+                select.setInt(2, offset);
                 ResultSet rows = select.executeQuery();
                 while (rows.next()) {
                     sessions.add(new SessionInfo(rows.getString(1), rows.getLong(2), rows.getLong(3)));
                 }
             }
             return sessions;
+        });
+    }
+
+    @Override
+    public long sessionCount() {
+        return read(connection -> {
+            try (Statement statement = connection.createStatement();
+                 ResultSet count = statement.executeQuery("SELECT COUNT(DISTINCT session_key) FROM transcript")) {
+                return count.next() ? count.getLong(1) : 0;
+            }
         });
     }
 

@@ -109,8 +109,13 @@ public class ForwardingJournal implements Journal {
     }
 
     @Override
-    public List<SessionInfo> sessions() {
-        return delegate.sessions();
+    public List<SessionInfo> sessions(int offset, int limit) {
+        return delegate.sessions(offset, limit);
+    }
+
+    @Override
+    public long sessionCount() {
+        return delegate.sessionCount();
     }
 
     @Override

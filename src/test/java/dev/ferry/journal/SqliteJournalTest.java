@@ -35,6 +35,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,6 +57,14 @@ class SqliteJournalTest {
     @AfterEach
     void closeEveryJournal() {
         opened.forEach(SqliteJournal::close);
+    }
+
+    @Nested
+    class SessionsAndRetention extends SessionRetentionContract {
+        @Override
+        protected Journal journal() {
+            return open();
+        }
     }
 
     // ---- append and dedupe ------------------------------------------------------------------------------
@@ -542,7 +551,7 @@ class SqliteJournalTest {
         assertThat(journal.undeliveredReplies()).containsExactly(answer, notice, secondNotice);
         assertThat(journal.pendingMessages()).as("a notice settles nothing").containsExactly(about);
         assertThat(journal.transcript(SESSION, 10)).as("a command does not touch the transcript").isEmpty();
-        assertThat(journal.sessions()).isEmpty();
+        assertThat(journal.sessions(0, 100)).isEmpty();
         assertThat(journal.stats().done()).isEqualTo(1);
     }
 
@@ -581,7 +590,7 @@ class SqliteJournalTest {
 
         assertThat(journal.transcript(SESSION, 10)).isEmpty();
         assertThat(journal.transcript(session("c2"), 10)).hasSize(1);
-        assertThat(journal.sessions()).extracting(SessionInfo::sessionKey).containsExactly(session("c2"));
+        assertThat(journal.sessions(0, 100)).extracting(SessionInfo::sessionKey).containsExactly(session("c2"));
         Reply afterReset = completeOneTurn(journal, "c1", "m2");
         assertThat(journal.transcript(SESSION, 10)).extracting(Exchange::reply).containsExactly(afterReset.text());
     }
@@ -611,10 +620,10 @@ class SqliteJournalTest {
 
         journal = reopen(journal);
 
-        assertThat(journal.sessions()).extracting(SessionInfo::sessionKey).containsExactly(
+        assertThat(journal.sessions(0, 100)).extracting(SessionInfo::sessionKey).containsExactly(
                 session("c2"), session("c6"), session("c5"), session("c4"), session("c3"), session("c1"));
-        assertThat(journal.sessions().get(0).turns()).isEqualTo(2);
-        assertThat(journal.sessions()).extracting(SessionInfo::lastActiveEpochMs).isSortedAccordingTo(
+        assertThat(journal.sessions(0, 100).get(0).turns()).isEqualTo(2);
+        assertThat(journal.sessions(0, 100)).extracting(SessionInfo::lastActiveEpochMs).isSortedAccordingTo(
                 Collections.reverseOrder());
     }
 
@@ -629,7 +638,7 @@ class SqliteJournalTest {
         await(journal.completeTurn(quick, "quick answer"));
         await(journal.completeTurn(slow, "long answer"));
 
-        assertThat(journal.sessions()).extracting(SessionInfo::sessionKey).containsExactly(session("a"), session("b"));
+        assertThat(journal.sessions(0, 100)).extracting(SessionInfo::sessionKey).containsExactly(session("a"), session("b"));
     }
 
     // ---- pruning ------------------------------------------------------------------------------------------
