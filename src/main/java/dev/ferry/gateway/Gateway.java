@@ -252,7 +252,7 @@ public final class Gateway implements AutoCloseable {
                 return;
             }
             long cutoff = System.currentTimeMillis() - Duration.ofDays(loaded.config().journal().retentionDays()).toMillis();
-            journal.prune(cutoff).whenComplete((removed, error) -> {
+            journal.prune(cutoff, loaded.config().agent().historyTurns()).whenComplete((removed, error) -> {
                 if (error != null) {
                     log.warn("journal prune failed reason={}", error.toString());
                 } else if (removed > 0) {

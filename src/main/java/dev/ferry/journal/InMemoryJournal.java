@@ -39,6 +39,10 @@ public final class InMemoryJournal implements Journal {
     private final Map<String, Long> lastCompletion = new HashMap<>();
     private long completions;
     private final Map<String, QueueOverride> directives = new HashMap<>();
+    /** Per session with a directive, when it was saved. */
+    private final Map<String, Long> directiveSavedAt = new HashMap<>();
+    /** Turn id to session key, for turns neither completed nor superseded. */
+    private final Map<Long, String> openTurnSessions = new HashMap<>();
     private long lastSeq;
     private long lastTurnId;
     private long lastNoticeId;
@@ -78,6 +82,7 @@ public final class InMemoryJournal implements Journal {
             }
             long turnId = ++lastTurnId;
             messages.forEach(message -> turnBySeq.put(message.seq(), turnId));
+            openTurnSessions.put(turnId, sessionKey);
             String replyId = "fr-" + instanceId + "-" + turnId;
             return CompletableFuture.completedFuture(new Turn(turnId, replyId, sessionKey, messages, prompt));
         } finally {
@@ -120,6 +125,7 @@ public final class InMemoryJournal implements Journal {
         lock.lock();
         try {
             done += settle(turn.messages());
+            openTurnSessions.remove(turn.id());
             Deque<Exchange> transcript = transcripts.computeIfAbsent(turn.sessionKey(), k -> new ArrayDeque<>());
             lastCompletion.put(turn.sessionKey(), ++completions);
             transcript.addLast(new Exchange(turn.id(), turn.prompt(), replyText, System.currentTimeMillis()));
@@ -138,6 +144,7 @@ public final class InMemoryJournal implements Journal {
         lock.lock();
         try {
             superseded += settle(turn.messages());
+            openTurnSessions.remove(turn.id());
             return CompletableFuture.completedFuture(null);
         } finally {
             lock.unlock();
@@ -213,8 +220,10 @@ public final class InMemoryJournal implements Journal {
         try {
             if (directive == null || directive.isEmpty()) {
                 directives.remove(sessionKey);
+                directiveSavedAt.remove(sessionKey);
             } else {
                 directives.put(sessionKey, directive);
+                directiveSavedAt.put(sessionKey, System.currentTimeMillis());
             }
             return CompletableFuture.completedFuture(null);
         } finally {
@@ -259,9 +268,36 @@ public final class InMemoryJournal implements Journal {
         return List.of();
     }
 
+    /** Prunes exchanges and {@code /queue} settings as the durable journal does; settled messages are not kept here anyway. */
     @Override
-    public CompletableFuture<Integer> prune(long olderThanEpochMs) {
-        return CompletableFuture.completedFuture(0);
+    public CompletableFuture<Integer> prune(long olderThanEpochMs, int keepExchanges) {
+        lock.lock();
+        try {
+            int removed = 0;
+            for (var sessions = transcripts.values().iterator(); sessions.hasNext(); ) {
+                Deque<Exchange> transcript = sessions.next();
+                while (transcript.size() > keepExchanges && transcript.peekFirst().completedAtEpochMs() < olderThanEpochMs) {
+                    transcript.removeFirst();
+                    removed++;
+                }
+                if (transcript.isEmpty()) {
+                    sessions.remove();
+                }
+            }
+            lastCompletion.keySet().retainAll(transcripts.keySet());
+            for (var saved = directiveSavedAt.entrySet().iterator(); saved.hasNext(); ) {
+                Map.Entry<String, Long> entry = saved.next();
+                if (entry.getValue() < olderThanEpochMs && !transcripts.containsKey(entry.getKey())
+                        && !openTurnSessions.containsValue(entry.getKey())) {
+                    directives.remove(entry.getKey());
+                    saved.remove();
+                    removed++;
+                }
+            }
+            return CompletableFuture.completedFuture(removed);
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override

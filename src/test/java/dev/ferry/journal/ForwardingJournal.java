@@ -94,8 +94,8 @@ public class ForwardingJournal implements Journal {
     }
 
     @Override
-    public CompletableFuture<Integer> prune(long olderThanEpochMs) {
-        return delegate.prune(olderThanEpochMs);
+    public CompletableFuture<Integer> prune(long olderThanEpochMs, int keepExchanges) {
+        return delegate.prune(olderThanEpochMs, keepExchanges);
     }
 
     @Override

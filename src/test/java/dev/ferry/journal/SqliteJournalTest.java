@@ -660,8 +660,8 @@ class SqliteJournalTest {
         await(journal.supersedeTurn(await(journal.startTurn(SESSION, List.of(superseded), "superseded")), "interrupted"));
         Turn open = await(journal.startTurn(session("c2"), List.of(running), "running"));
 
-        assertThat(await(journal.prune(beforeAnything))).as("nothing is older than a cutoff before it all").isZero();
-        int removed = await(journal.prune(System.currentTimeMillis() + 60_000));
+        assertThat(await(journal.prune(beforeAnything, 20))).as("nothing is older than a cutoff before it all").isZero();
+        int removed = await(journal.prune(System.currentTimeMillis() + 60_000, 20));
 
         // 4 settled messages, 1 delivered reply, 2 finished turns.
         assertThat(removed).isEqualTo(7);
@@ -670,7 +670,7 @@ class SqliteJournalTest {
         assertThat(journal.openTurns()).containsExactly(open);
         assertThat(journal.undeliveredReplies()).containsExactly(undelivered);
         assertThat(journal.stats()).isEqualTo(new JournalStats(2, 0, 0, 0, 0, 2, 1));
-        assertThat(await(journal.prune(System.currentTimeMillis() + 60_000))).as("pruning again finds nothing").isZero();
+        assertThat(await(journal.prune(System.currentTimeMillis() + 60_000, 20))).as("pruning again finds nothing").isZero();
     }
 
     @Test
@@ -680,7 +680,7 @@ class SqliteJournalTest {
         InboundMessage pending = journaled(journal, inbound("c1", "alice", "m2", "y"));
         await(journal.dropMessages(List.of(settled), "test"));
 
-        await(journal.prune(System.currentTimeMillis() + 60_000));
+        await(journal.prune(System.currentTimeMillis() + 60_000, 20));
 
         assertThat(await(journal.append(inbound("c1", "alice", "m2", "y"))))
                 .as("a pending message is never pruned, so it is still a duplicate")
@@ -743,12 +743,28 @@ class SqliteJournalTest {
     }
 
     @Test
+    void queueSettingsStoredBeforeTheirSaveTimeWasKeptLastOneRetentionPeriod() throws Exception {
+        Path legacy = dir.resolve("legacy").resolve("journal.db");
+        Files.createDirectories(legacy.getParent());
+        try (Connection connection = rawConnection(legacy); var statement = connection.createStatement()) {
+            statement.execute("CREATE TABLE sessions (session_key TEXT PRIMARY KEY, queue_directive TEXT)");
+            statement.execute("INSERT INTO sessions VALUES ('" + SESSION + "', '{\"mode\":\"followup\"}')");
+        }
+        SqliteJournal journal = open(legacy);
+
+        await(journal.prune(System.currentTimeMillis() - 60_000, 20));
+        assertThat(journal.queueDirectives()).as("within retention of the upgrade").containsOnlyKeys(SESSION);
+        await(journal.prune(System.currentTimeMillis() + 60_000, 20));
+        assertThat(journal.queueDirectives()).as("not kept forever").isEmpty();
+    }
+
+    @Test
     void seqsAndReplyIdsAreNeverReusedAfterPrune() {
         SqliteJournal journal = open();
         InboundMessage message = journaled(journal, inbound("c1", "alice", "m1", "x"));
         Reply reply = await(journal.completeTurn(await(journal.startTurn(SESSION, List.of(message), "x")), "r"));
         await(journal.markDelivered(reply.replyId()));
-        await(journal.prune(System.currentTimeMillis() + 60_000));
+        await(journal.prune(System.currentTimeMillis() + 60_000, 20));
 
         journal = reopen(journal);
         InboundMessage next = journaled(journal, inbound("c1", "alice", "m2", "y"));
@@ -861,7 +877,7 @@ class SqliteJournalTest {
                 journal.resetSession(SESSION),
                 journal.saveQueueDirective(SESSION, null),
                 journal.markDelivered("fr-x-1"),
-                journal.prune(0));
+                journal.prune(0, 20));
 
         assertThat(writes).allSatisfy(write -> assertThat(write).failsWithin(Duration.ofSeconds(1))
                 .withThrowableOfType(ExecutionException.class)
