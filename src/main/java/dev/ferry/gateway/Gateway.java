@@ -49,6 +49,7 @@ import dev.ferry.journal.SqliteJournal;
 import dev.ferry.journal.Turn;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
+import dev.ferry.journal.JournalHealth;
 import dev.ferry.journal.JournalStats;
 import dev.ferry.journal.Reply;
 import dev.ferry.queue.DrainReport;
@@ -251,7 +252,7 @@ public final class Gateway implements AutoCloseable {
                 return;
             }
             long cutoff = System.currentTimeMillis() - Duration.ofDays(loaded.config().journal().retentionDays()).toMillis();
-            journal.prune(cutoff).whenComplete((removed, error) -> {
+            journal.prune(cutoff, loaded.config().agent().historyTurns()).whenComplete((removed, error) -> {
                 if (error != null) {
                     log.warn("journal prune failed reason={}", error.toString());
                 } else if (removed > 0) {
@@ -368,7 +369,7 @@ public final class Gateway implements AutoCloseable {
         RpcMethods methods = new RpcMethods()
                 .addSync("health", params -> health())
                 .addSync("status", params -> status())
-                .addSync("sessions.list", params -> sessionsList())
+                .addSync("sessions.list", this::sessionsList)
                 .addSync("chat.history", this::chatHistory)
                 .add("sessions.reset", this::resetSession)
                 .add("gateway.reload", params -> reload("rpc").thenApply(ConfigRpc::describe));
@@ -387,7 +388,7 @@ public final class Gateway implements AutoCloseable {
                 .put("state", state.wireName())
                 .put("uptimeMs", ManagementFactory.getRuntimeMXBean().getUptime())
                 .put("agent", backend.name())
-                .put("sessions", journal.sessions().size())
+                .put("sessions", journal.sessionCount())
                 .put("bufferedDebounceKeys", debouncerRegistry.bufferedKeys())
                 .put("runningTurns", turns.runningTurns());
         ArrayNode queues = status.putArray("queues");
@@ -399,7 +400,10 @@ public final class Gateway implements AutoCloseable {
                 .put("turnRunning", queue.turnRunning())
                 .put("dropped", queue.dropped())
                 .put("superseded", queue.superseded()));
+        JournalHealth health = journal.health();
         status.putObject("journal")
+                .put("writable", health.writable())
+                .put("problem", health.problem())
                 .put("received", stats.received())
                 .put("duplicates", stats.duplicates())
                 .put("done", stats.done())
@@ -410,13 +414,32 @@ public final class Gateway implements AutoCloseable {
         return status;
     }
 
-    private JsonNode sessionsList() {
+    /** One page of sessions, most recently active first; {@code nextOffset} is null on the last page. */
+    private JsonNode sessionsList(ObjectNode params) {
+        int limit = intParam(params, "limit", 100, 1, 1000);
+        int offset = intParam(params, "offset", 0, 0, Integer.MAX_VALUE);
+        long total = journal.sessionCount();
         ArrayNode sessions = Json.MAPPER.createArrayNode();
-        journal.sessions().forEach(session -> sessions.addObject()
+        journal.sessions(offset, limit).forEach(session -> sessions.addObject()
                 .put("sessionKey", session.sessionKey())
                 .put("turns", session.turns())
                 .put("lastActiveEpochMs", session.lastActiveEpochMs()));
-        return Json.object().set("sessions", sessions);
+        ObjectNode payload = Json.object();
+        payload.set("sessions", sessions);
+        payload.put("total", total);
+        return offset + (long) limit < total ? payload.put("nextOffset", offset + limit) : payload.putNull("nextOffset");
+    }
+
+    private static int intParam(ObjectNode params, String name, int fallback, int min, int max) {
+        JsonNode node = params.get(name);
+        if (node == null || node.isNull()) {
+            return fallback;
+        }
+        if (!node.isIntegralNumber() || !node.canConvertToInt() || node.intValue() < min || node.intValue() > max) {
+            throw RpcException.invalidParams("params." + name + ": must be an integer from " + min
+                    + (max == Integer.MAX_VALUE ? " up" : " to " + max) + ", got " + node);
+        }
+        return node.intValue();
     }
 
     /** Clears one session's transcript and {@code /queue} settings. */

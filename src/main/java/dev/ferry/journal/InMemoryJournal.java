@@ -33,12 +33,16 @@ public final class InMemoryJournal implements Journal {
     private final TreeMap<Long, InboundMessage> pending = new TreeMap<>();
     private final Map<Long, Long> turnBySeq = new HashMap<>();
     private final LinkedHashMap<String, Reply> outbox = new LinkedHashMap<>();
+    /** Only sessions with at least one exchange: a deque is removed, never left empty. */
     private final Map<String, Deque<Exchange>> transcripts = new HashMap<>();
-    private final Map<String, Long> turnCounts = new HashMap<>();
     /** Per session, the number of the completion that last touched it. */
     private final Map<String, Long> lastCompletion = new HashMap<>();
     private long completions;
     private final Map<String, QueueOverride> directives = new HashMap<>();
+    /** Per session with a directive, when it was saved. */
+    private final Map<String, Long> directiveSavedAt = new HashMap<>();
+    /** Turn id to session key, for turns neither completed nor superseded. */
+    private final Map<Long, String> openTurnSessions = new HashMap<>();
     private long lastSeq;
     private long lastTurnId;
     private long lastNoticeId;
@@ -78,6 +82,7 @@ public final class InMemoryJournal implements Journal {
             }
             long turnId = ++lastTurnId;
             messages.forEach(message -> turnBySeq.put(message.seq(), turnId));
+            openTurnSessions.put(turnId, sessionKey);
             String replyId = "fr-" + instanceId + "-" + turnId;
             return CompletableFuture.completedFuture(new Turn(turnId, replyId, sessionKey, messages, prompt));
         } finally {
@@ -120,8 +125,8 @@ public final class InMemoryJournal implements Journal {
         lock.lock();
         try {
             done += settle(turn.messages());
+            openTurnSessions.remove(turn.id());
             Deque<Exchange> transcript = transcripts.computeIfAbsent(turn.sessionKey(), k -> new ArrayDeque<>());
-            turnCounts.merge(turn.sessionKey(), 1L, Long::sum);
             lastCompletion.put(turn.sessionKey(), ++completions);
             transcript.addLast(new Exchange(turn.id(), turn.prompt(), replyText, System.currentTimeMillis()));
             while (transcript.size() > TRANSCRIPT_KEEP) {
@@ -139,6 +144,7 @@ public final class InMemoryJournal implements Journal {
         lock.lock();
         try {
             superseded += settle(turn.messages());
+            openTurnSessions.remove(turn.id());
             return CompletableFuture.completedFuture(null);
         } finally {
             lock.unlock();
@@ -201,7 +207,7 @@ public final class InMemoryJournal implements Journal {
         lock.lock();
         try {
             transcripts.remove(sessionKey);
-            turnCounts.remove(sessionKey);
+            lastCompletion.remove(sessionKey);
             return CompletableFuture.completedFuture(null);
         } finally {
             lock.unlock();
@@ -214,8 +220,10 @@ public final class InMemoryJournal implements Journal {
         try {
             if (directive == null || directive.isEmpty()) {
                 directives.remove(sessionKey);
+                directiveSavedAt.remove(sessionKey);
             } else {
                 directives.put(sessionKey, directive);
+                directiveSavedAt.put(sessionKey, System.currentTimeMillis());
             }
             return CompletableFuture.completedFuture(null);
         } finally {
@@ -260,9 +268,36 @@ public final class InMemoryJournal implements Journal {
         return List.of();
     }
 
+    /** Prunes exchanges and {@code /queue} settings as the durable journal does; settled messages are not kept here anyway. */
     @Override
-    public CompletableFuture<Integer> prune(long olderThanEpochMs) {
-        return CompletableFuture.completedFuture(0);
+    public CompletableFuture<Integer> prune(long olderThanEpochMs, int keepExchanges) {
+        lock.lock();
+        try {
+            int removed = 0;
+            for (var sessions = transcripts.values().iterator(); sessions.hasNext(); ) {
+                Deque<Exchange> transcript = sessions.next();
+                while (transcript.size() > keepExchanges && transcript.peekFirst().completedAtEpochMs() < olderThanEpochMs) {
+                    transcript.removeFirst();
+                    removed++;
+                }
+                if (transcript.isEmpty()) {
+                    sessions.remove();
+                }
+            }
+            lastCompletion.keySet().retainAll(transcripts.keySet());
+            for (var saved = directiveSavedAt.entrySet().iterator(); saved.hasNext(); ) {
+                Map.Entry<String, Long> entry = saved.next();
+                if (entry.getValue() < olderThanEpochMs && !transcripts.containsKey(entry.getKey())
+                        && !openTurnSessions.containsValue(entry.getKey())) {
+                    directives.remove(entry.getKey());
+                    saved.remove();
+                    removed++;
+                }
+            }
+            return CompletableFuture.completedFuture(removed);
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
@@ -288,17 +323,28 @@ public final class InMemoryJournal implements Journal {
     }
 
     @Override
-    public List<SessionInfo> sessions() {
+    public List<SessionInfo> sessions(int offset, int limit) {
         lock.lock();
         try {
             return transcripts.entrySet().stream()
-                    .filter(entry -> !entry.getValue().isEmpty())
                     // Completion order, not turn ids: a turn started earlier may finish later.
                     .sorted(Comparator.comparingLong((Map.Entry<String, Deque<Exchange>> entry) ->
                             lastCompletion.getOrDefault(entry.getKey(), 0L)).reversed())
-                    .map(entry -> new SessionInfo(entry.getKey(), turnCounts.getOrDefault(entry.getKey(), 0L),
+                    .skip(Math.max(0, offset))
+                    .limit(Math.max(0, limit))
+                    .map(entry -> new SessionInfo(entry.getKey(), entry.getValue().size(),
                             entry.getValue().peekLast().completedAtEpochMs()))
                     .collect(Collectors.toList());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public long sessionCount() {
+        lock.lock();
+        try {
+            return transcripts.size();
         } finally {
             lock.unlock();
         }
@@ -312,6 +358,12 @@ public final class InMemoryJournal implements Journal {
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    public JournalHealth health() {
+        // Memory is never full and never removed under a running journal.
+        return JournalHealth.OK;
     }
 
     @Override

@@ -66,8 +66,13 @@ public interface Journal extends AutoCloseable {
     /** Turns started and neither completed nor superseded, oldest first: a new start runs them again as they are. */
     List<Turn> openTurns();
 
-    /** Deletes settled messages, finished turns and delivered replies older than the cutoff; returns rows removed. */
-    CompletableFuture<Integer> prune(long olderThanEpochMs);
+    /**
+     * Deletes what is older than the cutoff and no longer needed; returns rows removed. That is settled
+     * messages, finished turns and delivered replies; each session's exchanges except its newest
+     * {@code keepExchanges}; and the stored {@code /queue} settings of a session saved before the cutoff
+     * once it has no exchange left and no turn open.
+     */
+    CompletableFuture<Integer> prune(long olderThanEpochMs, int keepExchanges);
 
     /** Replies not yet delivered, oldest first. */
     List<Reply> undeliveredReplies();
@@ -75,10 +80,19 @@ public interface Journal extends AutoCloseable {
     /** The newest {@code limit} exchanges of a session, oldest first. */
     List<Exchange> transcript(String sessionKey, int limit);
 
-    /** Every session with at least one completed turn, most recently active first. */
-    List<SessionInfo> sessions();
+    /** Up to {@code limit} sessions with at least one exchange, most recently active first, skipping the first {@code offset}. */
+    List<SessionInfo> sessions(int offset, int limit);
+
+    /** How many sessions have at least one exchange. */
+    long sessionCount();
 
     JournalStats stats();
+
+    /**
+     * Whether writes can commit now. When they cannot, every write fails with a
+     * {@link JournalUnavailableException} carrying the same problem, and nothing is acknowledged.
+     */
+    JournalHealth health();
 
     @Override
     void close();

@@ -48,7 +48,8 @@ final class SqliteSchema {
           id INTEGER PRIMARY KEY AUTOINCREMENT, session_key TEXT NOT NULL, turn_id INTEGER NOT NULL,
           prompt TEXT NOT NULL, reply TEXT NOT NULL, completed_at INTEGER NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS transcript_session ON transcript(session_key, id)",
-        "CREATE TABLE IF NOT EXISTS sessions (session_key TEXT PRIMARY KEY, queue_directive TEXT)",
+        // updated_at: when the /queue settings were saved, so that pruning keeps those of a session still in use.
+        "CREATE TABLE IF NOT EXISTS sessions (session_key TEXT PRIMARY KEY, queue_directive TEXT, updated_at INTEGER)",
     };
 
     private SqliteSchema() {}
@@ -60,6 +61,11 @@ final class SqliteSchema {
             }
             if (!hasColumn(statement, "messages", "dedupe_key")) {
                 statement.execute("ALTER TABLE messages ADD COLUMN dedupe_key INTEGER");
+            }
+            if (!hasColumn(statement, "sessions", "updated_at")) {
+                // Settings saved before the column existed count as saved now: they get a whole retention period.
+                statement.execute("ALTER TABLE sessions ADD COLUMN updated_at INTEGER");
+                statement.execute("UPDATE sessions SET updated_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000");
             }
         }
     }

@@ -94,8 +94,8 @@ public class ForwardingJournal implements Journal {
     }
 
     @Override
-    public CompletableFuture<Integer> prune(long olderThanEpochMs) {
-        return delegate.prune(olderThanEpochMs);
+    public CompletableFuture<Integer> prune(long olderThanEpochMs, int keepExchanges) {
+        return delegate.prune(olderThanEpochMs, keepExchanges);
     }
 
     @Override
@@ -109,13 +109,23 @@ public class ForwardingJournal implements Journal {
     }
 
     @Override
-    public List<SessionInfo> sessions() {
-        return delegate.sessions();
+    public List<SessionInfo> sessions(int offset, int limit) {
+        return delegate.sessions(offset, limit);
+    }
+
+    @Override
+    public long sessionCount() {
+        return delegate.sessionCount();
     }
 
     @Override
     public JournalStats stats() {
         return delegate.stats();
+    }
+
+    @Override
+    public JournalHealth health() {
+        return delegate.health();
     }
 
     @Override

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 import dev.ferry.config.DropPolicy;
@@ -19,6 +20,14 @@ class InMemoryJournalTest {
     private static final String SESSION = "agent:main:webhook:default:c1";
 
     private final InMemoryJournal journal = new InMemoryJournal();
+
+    @Nested
+    class SessionsAndRetention extends SessionRetentionContract {
+        @Override
+        protected Journal journal() {
+            return new InMemoryJournal();
+        }
+    }
 
     @Test
     void appendAssignsIncreasingSeqs() {
@@ -190,7 +199,7 @@ class InMemoryJournalTest {
         journal.startTurn("agent:main:webhook:default:c3",
                 List.of(journaled(journal, inbound("c3", "a", "m1", "x"))), "x").join();
 
-        assertThat(journal.sessions())
+        assertThat(journal.sessions(0, 100))
                 .extracting(SessionInfo::sessionKey, SessionInfo::turns)
                 .containsExactlyInAnyOrder(
                         org.assertj.core.groups.Tuple.tuple("agent:main:webhook:default:c1", 2L),
@@ -205,7 +214,7 @@ class InMemoryJournalTest {
         }
         completeOneTurn("c2", "m2");
 
-        assertThat(journal.sessions()).extracting(SessionInfo::sessionKey).containsExactly(
+        assertThat(journal.sessions(0, 100)).extracting(SessionInfo::sessionKey).containsExactly(
                 "agent:main:webhook:default:c2",
                 "agent:main:webhook:default:c6",
                 "agent:main:webhook:default:c5",
@@ -316,7 +325,7 @@ class InMemoryJournalTest {
         assertThat(journal.undeliveredReplies()).containsExactly(reply);
         assertThat(journal.pendingMessages()).isEmpty();
         assertThat(journal.transcript(SESSION, 10)).isEmpty();
-        assertThat(journal.sessions()).isEmpty();
+        assertThat(journal.sessions(0, 100)).isEmpty();
         assertThat(journal.stats().done()).isEqualTo(1);
     }
 
@@ -344,7 +353,7 @@ class InMemoryJournalTest {
 
         assertThat(journal.transcript("agent:main:webhook:default:c1", 10)).isEmpty();
         assertThat(journal.transcript("agent:main:webhook:default:c2", 10)).hasSize(1);
-        assertThat(journal.sessions()).extracting(SessionInfo::sessionKey)
+        assertThat(journal.sessions(0, 100)).extracting(SessionInfo::sessionKey)
                 .containsExactly("agent:main:webhook:default:c2");
         Reply afterReset = completeOneTurn("c1", "m2");
         assertThat(journal.transcript("agent:main:webhook:default:c1", 10)).extracting(Exchange::reply)

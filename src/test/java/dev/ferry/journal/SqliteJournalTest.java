@@ -35,6 +35,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,6 +57,14 @@ class SqliteJournalTest {
     @AfterEach
     void closeEveryJournal() {
         opened.forEach(SqliteJournal::close);
+    }
+
+    @Nested
+    class SessionsAndRetention extends SessionRetentionContract {
+        @Override
+        protected Journal journal() {
+            return open();
+        }
     }
 
     // ---- append and dedupe ------------------------------------------------------------------------------
@@ -542,7 +551,7 @@ class SqliteJournalTest {
         assertThat(journal.undeliveredReplies()).containsExactly(answer, notice, secondNotice);
         assertThat(journal.pendingMessages()).as("a notice settles nothing").containsExactly(about);
         assertThat(journal.transcript(SESSION, 10)).as("a command does not touch the transcript").isEmpty();
-        assertThat(journal.sessions()).isEmpty();
+        assertThat(journal.sessions(0, 100)).isEmpty();
         assertThat(journal.stats().done()).isEqualTo(1);
     }
 
@@ -581,7 +590,7 @@ class SqliteJournalTest {
 
         assertThat(journal.transcript(SESSION, 10)).isEmpty();
         assertThat(journal.transcript(session("c2"), 10)).hasSize(1);
-        assertThat(journal.sessions()).extracting(SessionInfo::sessionKey).containsExactly(session("c2"));
+        assertThat(journal.sessions(0, 100)).extracting(SessionInfo::sessionKey).containsExactly(session("c2"));
         Reply afterReset = completeOneTurn(journal, "c1", "m2");
         assertThat(journal.transcript(SESSION, 10)).extracting(Exchange::reply).containsExactly(afterReset.text());
     }
@@ -611,10 +620,10 @@ class SqliteJournalTest {
 
         journal = reopen(journal);
 
-        assertThat(journal.sessions()).extracting(SessionInfo::sessionKey).containsExactly(
+        assertThat(journal.sessions(0, 100)).extracting(SessionInfo::sessionKey).containsExactly(
                 session("c2"), session("c6"), session("c5"), session("c4"), session("c3"), session("c1"));
-        assertThat(journal.sessions().get(0).turns()).isEqualTo(2);
-        assertThat(journal.sessions()).extracting(SessionInfo::lastActiveEpochMs).isSortedAccordingTo(
+        assertThat(journal.sessions(0, 100).get(0).turns()).isEqualTo(2);
+        assertThat(journal.sessions(0, 100)).extracting(SessionInfo::lastActiveEpochMs).isSortedAccordingTo(
                 Collections.reverseOrder());
     }
 
@@ -629,7 +638,7 @@ class SqliteJournalTest {
         await(journal.completeTurn(quick, "quick answer"));
         await(journal.completeTurn(slow, "long answer"));
 
-        assertThat(journal.sessions()).extracting(SessionInfo::sessionKey).containsExactly(session("a"), session("b"));
+        assertThat(journal.sessions(0, 100)).extracting(SessionInfo::sessionKey).containsExactly(session("a"), session("b"));
     }
 
     // ---- pruning ------------------------------------------------------------------------------------------
@@ -651,8 +660,8 @@ class SqliteJournalTest {
         await(journal.supersedeTurn(await(journal.startTurn(SESSION, List.of(superseded), "superseded")), "interrupted"));
         Turn open = await(journal.startTurn(session("c2"), List.of(running), "running"));
 
-        assertThat(await(journal.prune(beforeAnything))).as("nothing is older than a cutoff before it all").isZero();
-        int removed = await(journal.prune(System.currentTimeMillis() + 60_000));
+        assertThat(await(journal.prune(beforeAnything, 20))).as("nothing is older than a cutoff before it all").isZero();
+        int removed = await(journal.prune(System.currentTimeMillis() + 60_000, 20));
 
         // 4 settled messages, 1 delivered reply, 2 finished turns.
         assertThat(removed).isEqualTo(7);
@@ -661,7 +670,7 @@ class SqliteJournalTest {
         assertThat(journal.openTurns()).containsExactly(open);
         assertThat(journal.undeliveredReplies()).containsExactly(undelivered);
         assertThat(journal.stats()).isEqualTo(new JournalStats(2, 0, 0, 0, 0, 2, 1));
-        assertThat(await(journal.prune(System.currentTimeMillis() + 60_000))).as("pruning again finds nothing").isZero();
+        assertThat(await(journal.prune(System.currentTimeMillis() + 60_000, 20))).as("pruning again finds nothing").isZero();
     }
 
     @Test
@@ -671,7 +680,7 @@ class SqliteJournalTest {
         InboundMessage pending = journaled(journal, inbound("c1", "alice", "m2", "y"));
         await(journal.dropMessages(List.of(settled), "test"));
 
-        await(journal.prune(System.currentTimeMillis() + 60_000));
+        await(journal.prune(System.currentTimeMillis() + 60_000, 20));
 
         assertThat(await(journal.append(inbound("c1", "alice", "m2", "y"))))
                 .as("a pending message is never pruned, so it is still a duplicate")
@@ -734,12 +743,28 @@ class SqliteJournalTest {
     }
 
     @Test
+    void queueSettingsStoredBeforeTheirSaveTimeWasKeptLastOneRetentionPeriod() throws Exception {
+        Path legacy = dir.resolve("legacy").resolve("journal.db");
+        Files.createDirectories(legacy.getParent());
+        try (Connection connection = rawConnection(legacy); var statement = connection.createStatement()) {
+            statement.execute("CREATE TABLE sessions (session_key TEXT PRIMARY KEY, queue_directive TEXT)");
+            statement.execute("INSERT INTO sessions VALUES ('" + SESSION + "', '{\"mode\":\"followup\"}')");
+        }
+        SqliteJournal journal = open(legacy);
+
+        await(journal.prune(System.currentTimeMillis() - 60_000, 20));
+        assertThat(journal.queueDirectives()).as("within retention of the upgrade").containsOnlyKeys(SESSION);
+        await(journal.prune(System.currentTimeMillis() + 60_000, 20));
+        assertThat(journal.queueDirectives()).as("not kept forever").isEmpty();
+    }
+
+    @Test
     void seqsAndReplyIdsAreNeverReusedAfterPrune() {
         SqliteJournal journal = open();
         InboundMessage message = journaled(journal, inbound("c1", "alice", "m1", "x"));
         Reply reply = await(journal.completeTurn(await(journal.startTurn(SESSION, List.of(message), "x")), "r"));
         await(journal.markDelivered(reply.replyId()));
-        await(journal.prune(System.currentTimeMillis() + 60_000));
+        await(journal.prune(System.currentTimeMillis() + 60_000, 20));
 
         journal = reopen(journal);
         InboundMessage next = journaled(journal, inbound("c1", "alice", "m2", "y"));
@@ -852,7 +877,7 @@ class SqliteJournalTest {
                 journal.resetSession(SESSION),
                 journal.saveQueueDirective(SESSION, null),
                 journal.markDelivered("fr-x-1"),
-                journal.prune(0));
+                journal.prune(0, 20));
 
         assertThat(writes).allSatisfy(write -> assertThat(write).failsWithin(Duration.ofSeconds(1))
                 .withThrowableOfType(ExecutionException.class)
