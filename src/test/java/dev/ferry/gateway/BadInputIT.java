@@ -179,6 +179,34 @@ class BadInputIT {
         assertRefused(client.get("/nowhere", null), 404, "NOT_FOUND");
     }
 
+    private static String message(String messageId, String conversation, String text) {
+        return "{\"messageId\":\"" + messageId + "\",\"conversation\":\"" + conversation + "\",\"sender\":\"s\",\"text\":\"" + text + "\"}";
+    }
+
+    @Test
+    void loneSurrogateInAnIdIsRefusedOnEveryResendAndNeverStored() {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Answer answer = webhook(message("ls-\\udc00", "c", "hi"));
+
+            assertRefused(answer, 400, "INVALID_JSON");
+            assertThat(answer.body().at("/error/message").asText())
+                    .isEqualTo("body: not valid Unicode at messageId: unpaired surrogate U+DC00");
+        }
+        assertRefused(webhook(message("m", "c-\\ud800", "hi")), 400, "INVALID_JSON");
+        assertRefused(webhook(message("m", "c", "text \\udfff")), 400, "INVALID_JSON");
+        assertNothingJournaledAndStillServing();
+    }
+
+    @Test
+    void idsMadeOnlyOfInvisibleCharactersAreRefused() {
+        Answer answer = webhook(message("\\u200b\\u2060", "\\u3164", "hi"));
+
+        assertRefused(answer, 400, "INVALID_REQUEST");
+        assertThat(answer.body().at("/error/message").asText())
+                .contains("messageId: must not be blank").contains("conversation: must not be blank");
+        assertNothingJournaledAndStillServing();
+    }
+
     @Test
     void configGetNeverShowsASecret() {
         Answer answer = client.rpc("config.get");

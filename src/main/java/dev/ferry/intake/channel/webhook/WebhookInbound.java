@@ -1,11 +1,8 @@
 package dev.ferry.intake.channel.webhook;
 
-import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -13,6 +10,7 @@ import dev.ferry.config.Secret;
 import dev.ferry.intake.BearerToken;
 import dev.ferry.intake.Intake;
 import dev.ferry.intake.IntakeResponse;
+import dev.ferry.intake.StrictJson;
 
 /**
  * The inbound side of the webhook channel: authorise, parse, journal, answer. {@code 202} means the
@@ -37,16 +35,11 @@ public final class WebhookInbound {
             String reason = authorizationHeader == null ? "missing bearer token" : "invalid bearer token";
             return CompletableFuture.completedFuture(error(401, "UNAUTHORIZED", reason));
         }
-        JsonNode tree;
-        try {
-            tree = JSON.readTree(body);
-        } catch (JsonProcessingException e) {
-            return CompletableFuture.completedFuture(error(400, "INVALID_JSON",
-                    "body: not valid JSON: " + e.getOriginalMessage()));
-        } catch (IOException e) {
-            return CompletableFuture.completedFuture(error(400, "INVALID_JSON", "body: unreadable"));
+        StrictJson.Read read = StrictJson.read(body);
+        if (!read.ok()) {
+            return CompletableFuture.completedFuture(error(400, "INVALID_JSON", read.error()));
         }
-        var parsed = WebhookPayload.parse(tree, System.currentTimeMillis());
+        var parsed = WebhookPayload.parse(read.value(), System.currentTimeMillis());
         if (parsed.message() == null) {
             return CompletableFuture.completedFuture(invalid(parsed.errors()));
         }

@@ -233,6 +233,87 @@ class WebhookInboundTest {
         assertThat(response.status()).isEqualTo(202);
     }
 
+    @Test
+    void loneSurrogateInAnIdIsRefusedEachTimeAndNothingIsJournaled() {
+        String body = "{\"messageId\": \"ls-\\udc00\", \"conversation\": \"c1\", \"sender\": \"alice\", \"text\": \"hi\"}";
+
+        for (int attempt = 0; attempt < 3; attempt++) {
+            IntakeResponse response = post(AUTH, body);
+
+            assertThat(response.status()).isEqualTo(400);
+            assertThat(response.body().at("/error/code").asText()).isEqualTo("INVALID_JSON");
+            assertThat(response.body().at("/error/message").asText())
+                    .isEqualTo("body: not valid Unicode at messageId: unpaired surrogate U+DC00");
+        }
+        assertThat(journal.stats().received()).isZero();
+        assertThat(handedOn).isEmpty();
+    }
+
+    @Test
+    void loneSurrogateAnywhereInTheBodyIsRefusedNamingItsPath() {
+        assertThat(message(post(AUTH, "{\"messageId\": \"m1\", \"conversation\": \"c\\ud800\", \"sender\": \"a\", \"text\": \"hi\"}")))
+                .contains("at conversation");
+        assertThat(message(post(AUTH, "{\"messageId\": \"m1\", \"conversation\": \"c\", \"sender\": \"a\", \"text\": \"hi \\udfff\"}")))
+                .contains("at text");
+        assertThat(message(post(AUTH, "{\"messageId\": \"m1\", \"conversation\": \"c\", \"sender\": \"a\", "
+                + "\"media\": [{\"url\": \"http://x/\\udc00\"}]}"))).contains("at media[0].url");
+        assertThat(message(post(AUTH, "{\"messageId\": \"m1\", \"conversation\": \"c\", \"sender\": \"a\", \"text\": \"hi\", "
+                + "\"extra\": {\"deep\": [\"\\udc00\"]}}"))).as("fields Ferry ignores too").contains("at extra.deep[0]");
+        assertThat(post(AUTH, "{\"messageId\": \"m1\", \"conversation\": \"c\", \"sender\": \"a\", \"\\udc00\": 1, \"text\": \"hi\"}")
+                .status()).as("a key").isEqualTo(400);
+        assertThat(journal.stats().received()).isZero();
+    }
+
+    @Test
+    void surrogatePairsAreValidUnicodeAndAccepted() {
+        IntakeResponse response = post(AUTH, body("m-\\ud83d\\ude00", "c1", "alice", "smile \\ud83d\\ude00"));
+
+        assertThat(response.status()).isEqualTo(202);
+        assertThat(journal.pendingMessages().get(0).messageId()).isEqualTo("m-\ud83d\ude00");
+    }
+
+    @Test
+    void invalidUtf8BytesAreRefused() {
+        byte[] body = body("m1", "c1", "alice", "hi X").getBytes(StandardCharsets.UTF_8);
+        body[new String(body, StandardCharsets.UTF_8).indexOf('X')] = (byte) 0xFF;
+
+        IntakeResponse response = webhook.handle(AUTH, body).join();
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(message(response)).isEqualTo("body: not valid JSON at text: Invalid UTF-8 start byte 0xff");
+        assertThat(journal.stats().received()).isZero();
+    }
+
+    @Test
+    void dataAfterTheObjectIsRefused() {
+        String one = body("m1", "c1", "alice", "hi");
+
+        for (String body : List.of(one + " junk", one + one, one + "\n" + body("m2", "c1", "alice", "hi"), one + ",")) {
+            IntakeResponse response = post(AUTH, body);
+
+            assertThat(response.status()).as(body).isEqualTo(400);
+            assertThat(message(response)).isEqualTo("body: not valid JSON: more data after the JSON value");
+        }
+        assertThat(post(AUTH, one + " \r\n").status()).as("trailing whitespace is fine").isEqualTo(202);
+        assertThat(journal.stats().received()).isEqualTo(1);
+    }
+
+    @Test
+    void duplicateKeysAreRefusedNamingTheKey() {
+        IntakeResponse response = post(AUTH,
+                "{\"messageId\": \"m1\", \"conversation\": \"c1\", \"sender\": \"alice\", \"text\": \"a\", \"text\": \"b\"}");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.body().at("/error/code").asText()).isEqualTo("INVALID_JSON");
+        assertThat(message(response)).isEqualTo("body: not valid JSON: Duplicate field 'text'");
+        assertThat(journal.stats().received()).isZero();
+    }
+
+    private static String message(IntakeResponse response) {
+        assertThat(response.status()).as(response.body().toString()).isEqualTo(400);
+        return response.body().at("/error/message").asText();
+    }
+
     private IntakeResponse post(String authorization, String body) {
         return webhook.handle(authorization, body.getBytes(StandardCharsets.UTF_8)).join();
     }
