@@ -8,6 +8,8 @@ import java.util.Collections;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -307,6 +309,30 @@ class WebhookInboundTest {
         assertThat(response.body().at("/error/code").asText()).isEqualTo("INVALID_JSON");
         assertThat(message(response)).isEqualTo("body: not valid JSON: Duplicate field 'text'");
         assertThat(journal.stats().received()).isZero();
+    }
+
+    @ParameterizedTest(name = "U+{0}")
+    @ValueSource(strings = {"200B", "2060", "FEFF", "3164", "2800", "00A0", "3000", "180E", "FE0F", "115F", "FFA0",
+            "200B 200C 200D", "202E", "0007", "E0001", "2028"})
+    void idsMadeOnlyOfInvisibleCharactersAreRefusedLikeBlankOnes(String codePoints) {
+        StringBuilder invisible = new StringBuilder();
+        for (String hex : codePoints.split(" ")) {
+            invisible.appendCodePoint(Integer.parseInt(hex, 16));
+        }
+        String id = invisible.toString();
+        var tree = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                .put("messageId", id).put("conversation", id).put("sender", id).put("threadId", id).put("text", "hi");
+
+        IntakeResponse response = post(AUTH, tree.toString());
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(details(response)).hasSize(4).allSatisfy(detail -> assertThat(detail).contains("must not be blank"));
+        assertThat(journal.stats().received()).isZero();
+    }
+
+    @Test
+    void idsWithAVisibleCharacterAmongInvisibleOnesAreAccepted() {
+        assertThat(post(AUTH, body("\u200Bm1\u200B", "c\u3164", "\u2800a", "hi")).status()).isEqualTo(202);
     }
 
     private static String message(IntakeResponse response) {
