@@ -33,6 +33,15 @@ final class Json {
         return error("INTERNAL", "internal error; see the gateway log");
     }
 
+    /** Never says which token was expected, nor repeats the one given. */
+    static ObjectNode unauthorized(String authorizationHeader) {
+        return error("UNAUTHORIZED", authorizationHeader == null ? "missing bearer token" : "invalid bearer token");
+    }
+
+    static ObjectNode notFound(String method, String path) {
+        return error("NOT_FOUND", "no such endpoint: " + method + " " + path);
+    }
+
     static ObjectNode bodyTooLarge() {
         return error("PAYLOAD_TOO_LARGE", "body: larger than " + HttpApi.MAX_BODY_BYTES + " bytes");
     }

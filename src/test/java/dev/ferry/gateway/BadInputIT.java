@@ -2,9 +2,16 @@ package dev.ferry.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Flow;
 
 import org.junit.jupiter.api.AfterEach;
@@ -17,10 +24,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.config.ConfigLoader;
 import dev.ferry.testing.GatewayClient;
 import dev.ferry.testing.GatewayClient.Answer;
+import dev.ferry.testing.RawHttp;
 
 /**
  * Every malformed or unauthorised request gets its status and a JSON reason, changes nothing, and
- * leaves the gateway serving.
+ * leaves the gateway serving. Malformed includes what a lenient parser lets through (a lone surrogate,
+ * trailing data, a key twice, a body that says it is not JSON), and requests no client library sends,
+ * which go over raw sockets.
  */
 class BadInputIT {
 
@@ -179,6 +189,14 @@ class BadInputIT {
         assertRefused(client.get("/nowhere", null), 404, "NOT_FOUND");
     }
 
+    private Answer post(String path, byte[] body, String contentType, String bearer) {
+        HttpRequest.Builder request = client.request(path, bearer).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        return client.send(request.build());
+    }
+
     private static String message(String messageId, String conversation, String text) {
         return "{\"messageId\":\"" + messageId + "\",\"conversation\":\"" + conversation + "\",\"sender\":\"s\",\"text\":\"" + text + "\"}";
     }
@@ -198,6 +216,61 @@ class BadInputIT {
     }
 
     @Test
+    void loneSurrogateInAnRpcIsRefusedNamingTheParamsPath() {
+        Answer answer = client.rpc("chat.history", "{\"sessionKey\":\"agent:main:webhook:default:\\udc00\"}");
+
+        assertRefused(answer, 400, "INVALID_JSON");
+        assertThat(answer.body().at("/error/message").asText()).contains("at params.sessionKey");
+        assertRefused(client.rpc("config.patch", "{\"raw\":{\"agent\":{\"systemPrompt\":\"\\ud800\"}},\"baseHash\":\"x\"}"),
+                400, "INVALID_JSON");
+        assertRefused(client.rpc("status", "{\"\\udc00\":1}"), 400, "INVALID_JSON");
+        assertNothingJournaledAndStillServing();
+    }
+
+    @Test
+    void invalidUtf8BytesAreRefusedInIntakeAndRpc() {
+        byte[] hook = message("m1", "c", "hi X").getBytes(StandardCharsets.UTF_8);
+        hook[hook.length - 3] = (byte) 0xC0;
+        byte[] rpc = "{\"method\":\"chat.history\",\"params\":{\"sessionKey\":\"k X\"}}".getBytes(StandardCharsets.UTF_8);
+        rpc[rpc.length - 4] = (byte) 0xFF;
+
+        Answer hookAnswer = post("/channels/webhook/inbound", hook, "application/json", WEBHOOK_TOKEN);
+        Answer rpcAnswer = post("/rpc", rpc, "application/json", GATEWAY_TOKEN);
+
+        assertRefused(hookAnswer, 400, "INVALID_JSON");
+        assertThat(hookAnswer.body().at("/error/message").asText()).startsWith("body: not valid JSON at text: Invalid UTF-8");
+        assertRefused(rpcAnswer, 400, "INVALID_JSON");
+        assertThat(rpcAnswer.body().at("/error/message").asText()).contains("at params.sessionKey");
+        assertNothingJournaledAndStillServing();
+    }
+
+    @Test
+    void dataAfterTheJsonValueIsRefusedInIntakeAndRpc() {
+        String one = message("m1", "c", "hi");
+
+        assertRefused(webhook(one + " junk"), 400, "INVALID_JSON");
+        assertRefused(webhook(one + one), 400, "INVALID_JSON");
+        assertRefused(client.post("/rpc", "{\"method\":\"status\"} {\"method\":\"gateway.reload\"}", GATEWAY_TOKEN),
+                400, "INVALID_JSON");
+        assertThat(webhook(one + "\n").status()).as("whitespace after the value is fine").isEqualTo(202);
+        assertThat(client.rpc("status").body().at("/payload/journal/received").asInt()).isEqualTo(1);
+        assertThat(client.rpc("status").body().at("/payload/generation").asInt()).as("no reload ran").isEqualTo(1);
+    }
+
+    @Test
+    void duplicateKeysAreRefusedNamingTheKey() {
+        Answer hook = webhook("{\"messageId\":\"m1\",\"conversation\":\"c\",\"conversation\":\"d\",\"sender\":\"s\",\"text\":\"hi\"}");
+        Answer rpc = client.post("/rpc", "{\"method\":\"status\",\"method\":\"gateway.reload\"}", GATEWAY_TOKEN);
+
+        assertRefused(hook, 400, "INVALID_JSON");
+        assertThat(hook.body().at("/error/message").asText()).contains("Duplicate field 'conversation'");
+        assertRefused(rpc, 400, "INVALID_JSON");
+        assertThat(rpc.body().at("/error/message").asText()).contains("Duplicate field 'method'");
+        assertThat(client.rpc("status").body().at("/payload/generation").asInt()).as("no reload ran").isEqualTo(1);
+        assertNothingJournaledAndStillServing();
+    }
+
+    @Test
     void idsMadeOnlyOfInvisibleCharactersAreRefused() {
         Answer answer = webhook(message("\\u200b\\u2060", "\\u3164", "hi"));
 
@@ -205,6 +278,67 @@ class BadInputIT {
         assertThat(answer.body().at("/error/message").asText())
                 .contains("messageId: must not be blank").contains("conversation: must not be blank");
         assertNothingJournaledAndStillServing();
+    }
+
+    @Test
+    void rpcAnswersOtherMethodsWithJson405() {
+        assertRefused(client.get("/rpc", GATEWAY_TOKEN), 405, "METHOD_NOT_ALLOWED");
+    }
+
+    /**
+     * Three hundred clients that open an RPC, and some that send their headers, and then dawdle: none of them holds a
+     * thread, so a webhook send and a status call meanwhile answer as fast as ever. A GET that declares a
+     * body it never sends is answered without waiting for it.
+     */
+    @Test
+    void slowClientsHoldNoThreadSoIntakeAndStatusAnswerPromptly() throws Exception {
+        String slowRpc = "POST /rpc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + GATEWAY_TOKEN
+                + "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"method\":\"status\",\"params\":{\"pad\":\"";
+        String slowHeaders = "POST /channels/webhook/inbound HTTP/1.1\r\nHost: x\r\nAuthoriz";
+        String getWithBody = "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{";
+        List<Socket> dawdlers = new ArrayList<>();
+        List<Socket> getters = new ArrayList<>();
+        try {
+            // More slow RPCs than the HTTP server has threads (250), which is what stalled it.
+            for (int i = 0; i < 340; i++) {
+                Socket socket = RawHttp.connect(gateway.url());
+                (i >= 320 ? getters : dawdlers).add(socket);
+                String start = i >= 320 ? getWithBody : i >= 300 ? slowHeaders : slowRpc;
+                socket.getOutputStream().write(start.getBytes(StandardCharsets.ISO_8859_1));
+            }
+            for (int round = 0; round < 5; round++) {
+                // They trickle on, a byte each, as a client at one byte a second would.
+                for (Socket socket : dawdlers) {
+                    OutputStream out = socket.getOutputStream();
+                    out.write('x');
+                    out.flush();
+                }
+                Answer sent = client.send(client.request("/channels/webhook/inbound", WEBHOOK_TOKEN)
+                        .timeout(Duration.ofSeconds(3)).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(message("slow-" + round, "c", "hi"))).build());
+                Answer status = client.send(client.request("/rpc", GATEWAY_TOKEN).timeout(Duration.ofSeconds(3))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"method\":\"status\"}")).build());
+
+                assertThat(sent.status()).as(sent.raw()).isEqualTo(202);
+                assertThat(status.status()).as(status.raw()).isEqualTo(200);
+            }
+            for (Socket socket : getters) {
+                assertThat(RawHttp.read(socket.getInputStream()).status()).isEqualTo(200);
+            }
+        } finally {
+            dawdlers.forEach(BadInputIT::closeQuietly);
+            getters.forEach(BadInputIT::closeQuietly);
+        }
+        assertThat(client.rpc("status").body().at("/payload/journal/received").asInt()).isEqualTo(5);
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // Closing is all the test wants of it.
+        }
     }
 
     @Test
