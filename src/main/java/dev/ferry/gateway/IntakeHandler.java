@@ -2,6 +2,7 @@ package dev.ferry.gateway;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
@@ -43,6 +44,8 @@ final class IntakeHandler extends Handler.Wrapper {
 
     /** How much of an oversized body is still read (and discarded) so that the 413 arrives intact. */
     private static final long DRAIN_LIMIT_BYTES = 8L * HttpApi.MAX_BODY_BYTES;
+    /** A Content-Type quoted back in a refusal is cut to this length. */
+    private static final int MAX_QUOTED_TYPE = 80;
 
     private static final byte[] NOOP_ANSWER = Json.bytes(Json.object().put("accepted", false).put("noop", true));
     private static final byte[] TOO_LARGE = Json.bytes(Json.bodyTooLarge());
@@ -78,6 +81,11 @@ final class IntakeHandler extends Handler.Wrapper {
             answer(response, callback, 405, Json.bytes(Json.methodNotAllowed(request.getMethod(), path)));
             return true;
         }
+        String notJson = notJson(request.getHeaders().get(HttpHeader.CONTENT_TYPE));
+        if (notJson != null) {
+            answerAndClose(response, callback, 415, Json.bytes(Json.error("UNSUPPORTED_MEDIA_TYPE", notJson)));
+            return true;
+        }
         String authorization = request.getHeaders().get(HttpHeader.AUTHORIZATION);
         switch (path) {
             case WEBHOOK_PATH -> {
@@ -102,6 +110,36 @@ final class IntakeHandler extends Handler.Wrapper {
             default -> withBody(request, response, callback, body -> answer(response, callback, 202, NOOP_ANSWER));
         }
         return true;
+    }
+
+    /**
+     * Why a body of this Content-Type is not read, or null when it is JSON: {@code application/json} or
+     * any {@code +json} type, in UTF-8. A request without a Content-Type is read as JSON, strictly like
+     * any other, since many webhook senders leave it out.
+     */
+    private static String notJson(String contentType) {
+        if (contentType == null || contentType.equalsIgnoreCase("application/json")) {
+            return null;
+        }
+        String[] parts = contentType.split(";");
+        String type = parts[0].trim().toLowerCase(Locale.ROOT);
+        if (!type.equals("application/json") && !type.endsWith("+json")) {
+            return "Content-Type: " + quoted(type) + " is not JSON; send application/json";
+        }
+        for (int i = 1; i < parts.length; i++) {
+            String parameter = parts[i].trim();
+            if (parameter.regionMatches(true, 0, "charset=", 0, "charset=".length())) {
+                String charset = parameter.substring("charset=".length()).replace("\"", "").trim();
+                if (!charset.equalsIgnoreCase("utf-8") && !charset.equalsIgnoreCase("utf8")) {
+                    return "Content-Type: charset " + quoted(charset) + " is not supported; send UTF-8";
+                }
+            }
+        }
+        return null;
+    }
+
+    private static String quoted(String value) {
+        return value.length() <= MAX_QUOTED_TYPE ? value : value.substring(0, MAX_QUOTED_TYPE) + "...";
     }
 
     /** Dispatches one RPC whose body was read; the answer is written by whichever thread completes the call. */

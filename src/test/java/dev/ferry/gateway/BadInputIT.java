@@ -271,6 +271,34 @@ class BadInputIT {
     }
 
     @Test
+    void bodyDeclaredAsNotJsonIsRefusedWith415OnEveryBodyEndpoint() {
+        byte[] body = message("m1", "c", "hi").getBytes(StandardCharsets.UTF_8);
+        byte[] rpc = "{\"method\":\"gateway.reload\"}".getBytes(StandardCharsets.UTF_8);
+        for (String type : List.of("text/plain", "application/x-www-form-urlencoded", "application/xml",
+                "application/json; charset=iso-8859-1", "application/jsonx")) {
+            assertRefused(post("/channels/webhook/inbound", body, type, WEBHOOK_TOKEN), 415, "UNSUPPORTED_MEDIA_TYPE");
+            assertRefused(post("/rpc", rpc, type, GATEWAY_TOKEN), 415, "UNSUPPORTED_MEDIA_TYPE");
+            assertRefused(post("/bench/noop", body, type, null), 415, "UNSUPPORTED_MEDIA_TYPE");
+        }
+        assertThat(post("/rpc", rpc, "text/plain", GATEWAY_TOKEN).body().at("/error/message").asText())
+                .isEqualTo("Content-Type: text/plain is not JSON; send application/json");
+        assertThat(client.rpc("status").body().at("/payload/generation").asInt()).as("no reload ran").isEqualTo(1);
+        assertNothingJournaledAndStillServing();
+    }
+
+    @Test
+    void anyJsonContentTypeAndAnAbsentOneAreRead() {
+        assertThat(post("/channels/webhook/inbound", message("m1", "c", "hi").getBytes(StandardCharsets.UTF_8),
+                "application/json; charset=UTF-8", WEBHOOK_TOKEN).status()).isEqualTo(202);
+        assertThat(post("/channels/webhook/inbound", message("m2", "c", "hi").getBytes(StandardCharsets.UTF_8),
+                "application/vnd.example+json", WEBHOOK_TOKEN).status()).isEqualTo(202);
+        assertThat(post("/channels/webhook/inbound", message("m3", "c", "hi").getBytes(StandardCharsets.UTF_8),
+                null, WEBHOOK_TOKEN).status()).isEqualTo(202);
+        assertThat(post("/rpc", "{\"method\":\"health\"}".getBytes(StandardCharsets.UTF_8), null, GATEWAY_TOKEN).status())
+                .isEqualTo(200);
+    }
+
+    @Test
     void idsMadeOnlyOfInvisibleCharactersAreRefused() {
         Answer answer = webhook(message("\\u200b\\u2060", "\\u3164", "hi"));
 
