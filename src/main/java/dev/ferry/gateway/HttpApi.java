@@ -44,7 +44,7 @@ final class HttpApi implements AutoCloseable {
                     ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
                 }
             });
-            javalin.jetty.modifyServer(server -> server.setHandler(new IntakeHandler(webhook, token, rpc)));
+            javalin.jetty.modifyServer(server -> server.setHandler(new IntakeHandler(webhook, token, rpc, config.isLoopbackBind())));
 
             javalin.routes.error(404, ctx -> {
                 // Keep a handler's own JSON 404; replace Javalin's plain-text one.

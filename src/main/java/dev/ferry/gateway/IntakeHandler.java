@@ -32,8 +32,8 @@ import dev.ferry.intake.channel.webhook.WebhookInbound;
  * for a client here: a body is read as its bytes arrive, with a callback when there are none, so a
  * client that sends slowly holds a connection and nothing else. Nor does a thread wait for the work: an
  * answer is written, without blocking, by whichever thread completes it (the journal's commit, a
- * reload). The no-op endpoint takes the same path as intake, so the two differ only by the journal.
- * Thread-safe: the endpoints and the token are read per request.
+ * reload). The no-op endpoint takes the same path as intake, so the two differ only by the journal; it
+ * is served on a loopback listener only. Thread-safe: the endpoints and the token are read per request.
  */
 final class IntakeHandler extends Handler.Wrapper {
     private static final Logger log = LoggerFactory.getLogger(IntakeHandler.class);
@@ -58,21 +58,24 @@ final class IntakeHandler extends Handler.Wrapper {
     private final Supplier<WebhookInbound> webhook;
     private final Supplier<Secret> token;
     private final RpcMethods rpc;
+    private final boolean servesNoop;
 
     /**
      * @param webhook the current webhook endpoint, or null while the channel is disabled; read per request
      * @param token the current gateway token, which {@code /rpc} requires; read per request
+     * @param servesNoop whether {@code /bench/noop} exists: only on a loopback listener, which only this machine reaches
      */
-    IntakeHandler(Supplier<WebhookInbound> webhook, Supplier<Secret> token, RpcMethods rpc) {
+    IntakeHandler(Supplier<WebhookInbound> webhook, Supplier<Secret> token, RpcMethods rpc, boolean servesNoop) {
         this.webhook = webhook;
         this.token = token;
         this.rpc = rpc;
+        this.servesNoop = servesNoop;
     }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         String path = withoutTrailingSlash(Request.getPathInContext(request));
-        boolean ours = WEBHOOK_PATH.equals(path) || RPC_PATH.equals(path) || NOOP_PATH.equals(path);
+        boolean ours = WEBHOOK_PATH.equals(path) || RPC_PATH.equals(path) || (servesNoop && NOOP_PATH.equals(path));
         if (!ours) {
             return super.handle(request, response, callback);
         }

@@ -370,6 +370,19 @@ class BadInputIT {
     }
 
     @Test
+    void noopEndpointIsNotServedOnANonLoopbackBind() throws Exception {
+        String config = "{ gateway: { bind: '0.0.0.0', port: 0, auth: { token: '" + GATEWAY_TOKEN + "' } },"
+                + " state: { dir: '" + state.resolve("open") + "' } }";
+        try (Gateway open = Gateway.start(ConfigLoader.parse(config, null))) {
+            GatewayClient openClient = new GatewayClient(java.net.URI.create("http://127.0.0.1:" + open.port()), GATEWAY_TOKEN);
+
+            assertRefused(openClient.post("/bench/noop", "{}", null), 404, "NOT_FOUND");
+            assertRefused(openClient.post("/bench/noop", "{}", GATEWAY_TOKEN), 404, "NOT_FOUND");
+            assertThat(openClient.rpc("health").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void configGetNeverShowsASecret() {
         Answer answer = client.rpc("config.get");
 
