@@ -22,6 +22,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.ferry.config.Secret;
 import dev.ferry.intake.BearerToken;
+import dev.ferry.intake.Intake;
 import dev.ferry.intake.IntakeResponse;
 import dev.ferry.intake.StrictJson;
 import dev.ferry.intake.channel.webhook.WebhookInbound;
@@ -173,6 +174,12 @@ final class IntakeHandler extends Handler.Wrapper {
             answer(response, callback, refused.httpStatus(), Json.bytes(Json.error(refused.code(), refused.getMessage())));
             return;
         }
+        var unavailable = Intake.unavailableCause(cause);
+        if (unavailable.isPresent()) {
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, Intake.RETRY_UNAVAILABLE_AFTER_SECONDS);
+            answer(response, callback, 503, Json.bytes(Json.error("JOURNAL_UNAVAILABLE", unavailable.get().getMessage())));
+            return;
+        }
         log.error("rpc failed method={}", method, cause);
         answer(response, callback, 500, INTERNAL);
     }
@@ -270,6 +277,9 @@ final class IntakeHandler extends Handler.Wrapper {
     private static void answerLater(Response response, Callback callback, CompletableFuture<IntakeResponse> pending) {
         pending.whenComplete((result, failure) -> {
             if (failure == null) {
+                if (result.retryAfterSeconds() > 0) {
+                    response.getHeaders().put(HttpHeader.RETRY_AFTER, result.retryAfterSeconds());
+                }
                 answer(response, callback, result.status(), Json.bytes(result.body()));
             } else {
                 log.error("webhook intake failed", failure);

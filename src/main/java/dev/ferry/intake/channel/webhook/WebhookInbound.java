@@ -2,6 +2,7 @@ package dev.ferry.intake.channel.webhook;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -14,8 +15,9 @@ import dev.ferry.intake.StrictJson;
 
 /**
  * The inbound side of the webhook channel: authorise, parse, journal, answer. {@code 202} means the
- * message is committed; {@code 200} with {@code duplicate:true} means it was committed before. Any
- * refusal happens before the journal is touched. Thread-safe and stateless.
+ * message is committed; {@code 200} with {@code duplicate:true} means it was committed before; {@code 503}
+ * means the journal cannot take writes for now and nothing was stored. Any refusal happens before the
+ * journal is touched. Thread-safe and stateless.
  */
 public final class WebhookInbound {
 
@@ -30,6 +32,7 @@ public final class WebhookInbound {
         this.token = token;
     }
 
+    /** Completes with the answer; fails only for a fault that is not the journal being unavailable. */
     public CompletableFuture<IntakeResponse> handle(String authorizationHeader, byte[] body) {
         if (token.isPresent() && !BearerToken.matches(token, authorizationHeader)) {
             String reason = authorizationHeader == null ? "missing bearer token" : "invalid bearer token";
@@ -43,13 +46,24 @@ public final class WebhookInbound {
         if (parsed.message() == null) {
             return CompletableFuture.completedFuture(invalid(parsed.errors()));
         }
-        return intake.accept(parsed.message()).thenApply(result -> {
+        return intake.accept(parsed.message()).handle((result, failure) -> {
+            if (failure != null) {
+                return unavailable(failure);
+            }
             ObjectNode answer = JSON.createObjectNode().put("accepted", true).put("duplicate", result.duplicate());
             if (result.duplicate()) {
                 return new IntakeResponse(200, answer);
             }
             return new IntakeResponse(202, answer.put("seq", result.seq()));
         });
+    }
+
+    /** A journal that cannot take writes is an answer (503, retry later); any other failure stays a fault. */
+    private static IntakeResponse unavailable(Throwable failure) {
+        var unavailable = Intake.unavailableCause(failure).orElseThrow(() ->
+                failure instanceof CompletionException completion ? completion : new CompletionException(failure));
+        IntakeResponse refused = error(503, "JOURNAL_UNAVAILABLE", unavailable.getMessage());
+        return new IntakeResponse(503, refused.body(), Intake.RETRY_UNAVAILABLE_AFTER_SECONDS);
     }
 
     private static IntakeResponse invalid(List<String> errors) {

@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -16,9 +18,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.config.Secret;
 import dev.ferry.intake.Intake;
 import dev.ferry.intake.IntakeResponse;
+import dev.ferry.journal.AppendResult;
+import dev.ferry.journal.ForwardingJournal;
 import dev.ferry.journal.InMemoryJournal;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.JournalStats;
+import dev.ferry.journal.JournalUnavailableException;
 import dev.ferry.journal.Media;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
@@ -333,6 +338,46 @@ class WebhookInboundTest {
     @Test
     void idsWithAVisibleCharacterAmongInvisibleOnesAreAccepted() {
         assertThat(post(AUTH, body("\u200Bm1\u200B", "c\u3164", "\u2800a", "hi")).status()).isEqualTo(202);
+    }
+
+    @Test
+    void journalThatCannotTakeWritesIsAnswered503WithItsReasonAndRetryAfter() {
+        var unavailable = new JournalUnavailableException("journal unavailable: the disk is full (path=/state/journal.db)", null);
+        WebhookInbound refusing = new WebhookInbound(new Intake(failingAppends(new CompletionException(
+                new IllegalStateException("commit failed", unavailable))), handedOn::add, new SimpleMeterRegistry()),
+                Secret.of("hook-token"));
+
+        IntakeResponse response = refusing.handle(AUTH, bytes(body("m1", "c1", "alice", "hi"))).join();
+
+        assertThat(response.status()).isEqualTo(503);
+        assertThat(response.retryAfterSeconds()).isEqualTo(5);
+        assertThat(response.body()).hasToString("{\"accepted\":false,\"error\":{\"code\":\"JOURNAL_UNAVAILABLE\","
+                + "\"message\":\"journal unavailable: the disk is full (path=/state/journal.db)\"}}");
+        assertThat(handedOn).isEmpty();
+    }
+
+    @Test
+    void anyOtherJournalFailureStaysAFault() {
+        WebhookInbound failing = new WebhookInbound(new Intake(failingAppends(new IllegalStateException("boom")),
+                handedOn::add, new SimpleMeterRegistry()), Secret.of("hook-token"));
+
+        CompletableFuture<IntakeResponse> response = failing.handle(AUTH, bytes(body("m1", "c1", "alice", "hi")));
+
+        assertThat(response).isCompletedExceptionally();
+        assertThat(response.handle((ok, failure) -> failure).join()).hasRootCauseMessage("boom");
+    }
+
+    private ForwardingJournal failingAppends(Throwable failure) {
+        return new ForwardingJournal(journal) {
+            @Override
+            public CompletableFuture<AppendResult> append(InboundMessage message) {
+                return CompletableFuture.failedFuture(failure);
+            }
+        };
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     private static String message(IntakeResponse response) {

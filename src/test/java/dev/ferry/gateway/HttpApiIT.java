@@ -1,0 +1,86 @@
+package dev.ferry.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import dev.ferry.config.GatewayConfig;
+import dev.ferry.config.ReloadConfig;
+import dev.ferry.config.Secret;
+import dev.ferry.intake.Intake;
+import dev.ferry.intake.channel.webhook.WebhookInbound;
+import dev.ferry.journal.AppendResult;
+import dev.ferry.journal.ForwardingJournal;
+import dev.ferry.journal.InMemoryJournal;
+import dev.ferry.journal.InboundMessage;
+import dev.ferry.journal.JournalUnavailableException;
+import dev.ferry.testing.RawHttp;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+/**
+ * The listener itself, over real sockets: the answers it gives for faults (a journal that cannot take
+ * writes) are JSON like every other. The tests run a bare listener with the
+ * stages behind it replaced.
+ */
+class HttpApiIT {
+
+    private static final String MESSAGE = "{\"messageId\":\"m1\",\"conversation\":\"c\",\"sender\":\"s\",\"text\":\"hi\"}";
+
+    private HttpApi listener;
+
+    @AfterEach
+    void stop() {
+        if (listener != null) {
+            listener.close();
+        }
+    }
+
+    @Test
+    void journalThatCannotTakeWritesIsAnswered503WithRetryAfterOnIntakeAndRpc() {
+        var unavailable = new JournalUnavailableException("journal unavailable: the disk is full", new IOException("SQLITE_FULL"));
+        var journal = new ForwardingJournal(new InMemoryJournal()) {
+            @Override
+            public CompletableFuture<AppendResult> append(InboundMessage message) {
+                return CompletableFuture.failedFuture(unavailable);
+            }
+        };
+        WebhookInbound webhook = new WebhookInbound(new Intake(journal, message -> { }, new SimpleMeterRegistry()), Secret.NONE);
+        RpcMethods rpc = new RpcMethods().add("write", params -> CompletableFuture.failedFuture(unavailable));
+        listener = bareListener(rpc, () -> webhook);
+        URI base = URI.create("http://127.0.0.1:" + listener.port());
+
+        RawHttp.Answer hook = RawHttp.exchange(base, post("/channels/webhook/inbound", MESSAGE));
+        RawHttp.Answer call = RawHttp.exchange(base, post("/rpc", "{\"method\":\"write\"}"));
+
+        assertThat(hook.status()).as(hook.raw()).isEqualTo(503);
+        assertThat(hook.header("Retry-After")).isEqualTo("5");
+        assertThat(hook.raw()).isEqualTo("{\"accepted\":false,\"error\":{\"code\":\"JOURNAL_UNAVAILABLE\","
+                + "\"message\":\"journal unavailable: the disk is full\"}}");
+        assertThat(call.status()).as(call.raw()).isEqualTo(503);
+        assertThat(call.header("Retry-After")).isEqualTo("5");
+        assertThat(call.raw()).isEqualTo("{\"ok\":false,\"error\":{\"code\":\"JOURNAL_UNAVAILABLE\","
+                + "\"message\":\"journal unavailable: the disk is full\"}}");
+    }
+
+    /** A listener on an ephemeral loopback port, without a gateway token, serving the given RPCs and webhook. */
+    private static HttpApi bareListener(RpcMethods rpc, java.util.function.Supplier<WebhookInbound> webhook) {
+        GatewayConfig config = new GatewayConfig("127.0.0.1", 0, Secret.NONE, 1000, new ReloadConfig(1000, 1000));
+        HttpApi api = new HttpApi(config, () -> Secret.NONE, rpc, webhook, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+                () -> Json.object().put("ok", true));
+        api.start();
+        return api;
+    }
+
+    private static String post(String path, String body) {
+        return "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
+                + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+    }
+}
