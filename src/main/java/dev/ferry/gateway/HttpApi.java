@@ -16,8 +16,8 @@ import io.javalin.http.Context;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
- * Ferry's HTTP listener. Every answer is JSON (metrics aside), every refusal carries a code and a
- * reason, and no request body over {@link #MAX_BODY_BYTES} is read.
+ * Ferry's HTTP listener. Every answer is JSON (metrics aside), the HTTP server's own errors included,
+ * every refusal carries a code and a reason, and no request body over {@link #MAX_BODY_BYTES} is read.
  * The endpoints that read a body are served by {@link IntakeHandler} in front of Javalin, which then
  * reads none. The handlers look up the current channel endpoints and token on each request, so a
  * reload can replace them while the listener stays bound. Thread-safe.
@@ -44,7 +44,10 @@ final class HttpApi implements AutoCloseable {
                     ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
                 }
             });
-            javalin.jetty.modifyServer(server -> server.setHandler(new IntakeHandler(webhook, token, rpc, config.isLoopbackBind())));
+            javalin.jetty.modifyServer(server -> {
+                server.setHandler(new IntakeHandler(webhook, token, rpc, config.isLoopbackBind()));
+                server.setErrorHandler(new ServerErrorHandler());
+            });
 
             javalin.routes.error(404, ctx -> {
                 // Keep a handler's own JSON 404; replace Javalin's plain-text one.

@@ -309,6 +309,30 @@ class BadInputIT {
     }
 
     @Test
+    void errorsTheHttpServerMakesItselfAreJson() {
+        String bigHeader = "X-Padding: " + "a".repeat(20_000) + "\r\n";
+        List<String> requests = List.of(
+                "POST /channels/webhook/inbound HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+                "POST /rpc HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+                "GET /healthz HTTP/1.1\r\nHost: x\r\n" + bigHeader + "\r\n",
+                "NOT A REQUEST LINE\r\n\r\n",
+                "GET /healthz HTTP/1.1\r\n\r\n");
+        List<Integer> statuses = new ArrayList<>();
+        for (String request : requests) {
+            RawHttp.Answer answer = RawHttp.exchange(gateway.url(), request);
+
+            statuses.add(answer.status());
+            assertThat(answer.header("Content-Type")).as(answer.headers()).startsWith("application/json");
+            assertThat(answer.body()).as(answer.raw()).isNotNull();
+            assertThat(answer.body().get("ok").asBoolean(true)).isFalse();
+            assertThat(answer.body().at("/error/code").asText()).isNotBlank();
+            assertThat(answer.body().at("/error/message").asText()).isNotBlank();
+        }
+        assertThat(statuses).containsExactly(400, 400, 431, 400, 400);
+        assertNothingJournaledAndStillServing();
+    }
+
+    @Test
     void rpcAnswersOtherMethodsWithJson405() {
         assertRefused(client.get("/rpc", GATEWAY_TOKEN), 405, "METHOD_NOT_ALLOWED");
     }

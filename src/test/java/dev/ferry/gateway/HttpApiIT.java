@@ -27,7 +27,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
  * The listener itself, over real sockets: the answers it gives for faults (a journal that cannot take
- * writes) are JSON like every other. The tests run a bare listener with the
+ * writes, a handler that throws) are JSON like every other. The tests run a bare listener with the
  * stages behind it replaced.
  */
 class HttpApiIT {
@@ -68,6 +68,22 @@ class HttpApiIT {
         assertThat(call.header("Retry-After")).isEqualTo("5");
         assertThat(call.raw()).isEqualTo("{\"ok\":false,\"error\":{\"code\":\"JOURNAL_UNAVAILABLE\","
                 + "\"message\":\"journal unavailable: the disk is full\"}}");
+    }
+
+    @Test
+    void handlerThatThrowsIsAJson500WithoutTheExceptionText() {
+        listener = bareListener(new RpcMethods(), () -> {
+            throw new IllegalStateException("secret-detail-42");
+        });
+
+        RawHttp.Answer answer = RawHttp.exchange(URI.create("http://127.0.0.1:" + listener.port()),
+                post("/channels/webhook/inbound", MESSAGE));
+
+        assertThat(answer.status()).as(answer.raw()).isEqualTo(500);
+        assertThat(answer.header("Content-Type")).startsWith("application/json");
+        assertThat(answer.body().at("/error/code").asText()).isEqualTo("INTERNAL");
+        assertThat(answer.body().get("ok").asBoolean(true)).isFalse();
+        assertThat(answer.raw()).doesNotContain("secret-detail-42").doesNotContain("IllegalStateException");
     }
 
     /** A listener on an ephemeral loopback port, without a gateway token, serving the given RPCs and webhook. */
