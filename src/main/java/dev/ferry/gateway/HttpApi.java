@@ -1,7 +1,13 @@
 package dev.ferry.gateway;
 
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.component.Graceful;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +33,11 @@ final class HttpApi implements AutoCloseable {
 
     static final int MAX_BODY_BYTES = 1 << 20;
 
+    /** How long a retired listener waits for the answers in flight on it before it closes anyway. */
+    private static final Duration RETIRE_GRACE = Duration.ofSeconds(10);
+
     private final Javalin app;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     /** @param token the current gateway token, read on every request so a reload can change it */
     HttpApi(GatewayConfig config, Supplier<Secret> token, RpcMethods rpc, Supplier<WebhookInbound> webhook,
@@ -45,7 +55,8 @@ final class HttpApi implements AutoCloseable {
                 }
             });
             javalin.jetty.modifyServer(server -> {
-                server.setHandler(new IntakeHandler(webhook, token, rpc, config.isLoopbackBind()));
+                // GracefulHandler counts the requests in flight, so a retired listener knows when it may close.
+                server.setHandler(new GracefulHandler(new IntakeHandler(webhook, token, rpc, config.isLoopbackBind())));
                 server.setErrorHandler(new ServerErrorHandler());
             });
 
@@ -72,9 +83,26 @@ final class HttpApi implements AutoCloseable {
         return app.port();
     }
 
+    /**
+     * Takes the listener out of service without cutting off an answer, and returns at once: it stops
+     * accepting connections now, answers requests that still arrive on open ones with 503, and closes
+     * once every request in flight has been answered, or after {@link #RETIRE_GRACE}. Returning at once
+     * matters when the caller is what an answer in flight waits for: a reload that moves the listener
+     * answers the {@code config.patch} that asked for it on this very listener.
+     */
+    void retire() {
+        Server server = app.jettyServer().server();
+        // The close runs on the listener's own pool: Jetty's stop leaves out the thread it runs on.
+        Graceful.shutdown(server).orTimeout(RETIRE_GRACE.toMillis(), TimeUnit.MILLISECONDS)
+                .whenCompleteAsync((drained, late) -> close(), server.getThreadPool());
+    }
+
+    /** Closes at once, cutting off what is in flight; idempotent. */
     @Override
     public void close() {
-        app.stop();
+        if (closed.compareAndSet(false, true)) {
+            app.stop();
+        }
     }
 
     private static boolean authorized(Context ctx, Secret token) {

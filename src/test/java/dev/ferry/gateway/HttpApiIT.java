@@ -1,15 +1,25 @@
 package dev.ferry.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.ReloadConfig;
 import dev.ferry.config.Secret;
@@ -20,27 +30,89 @@ import dev.ferry.journal.ForwardingJournal;
 import dev.ferry.journal.InMemoryJournal;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.JournalUnavailableException;
+import dev.ferry.testing.GatewayClient;
+import dev.ferry.testing.GatewayProcess;
 import dev.ferry.testing.RawHttp;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
- * The listener itself, over real sockets: the answers it gives for faults (a journal that cannot take
- * writes, a handler that throws) are JSON like every other. The tests run a bare listener with the
- * stages behind it replaced.
+ * The listener itself, over real sockets: it moves without cutting off the answer that moved it, and
+ * the answers it gives for faults (a journal that cannot take writes, a handler that throws) are JSON
+ * like every other. Some tests run a bare listener with the stages behind it replaced.
  */
 class HttpApiIT {
 
+    private static final Duration PATIENCE = Duration.ofSeconds(10);
     private static final String MESSAGE = "{\"messageId\":\"m1\",\"conversation\":\"c\",\"sender\":\"s\",\"text\":\"hi\"}";
 
+    @TempDir
+    Path dir;
+
+    private Gateway gateway;
     private HttpApi listener;
 
     @AfterEach
     void stop() {
+        if (gateway != null) {
+            gateway.close();
+        }
         if (listener != null) {
             listener.close();
         }
+    }
+
+    @Test
+    void configPatchThatMovesTheListenerIsAnsweredInJsonAsAppliedWithTheNewAddress() throws Exception {
+        int before = GatewayProcess.freePort();
+        int after = GatewayProcess.freePort();
+        while (after == before) {
+            after = GatewayProcess.freePort();
+        }
+        Path file = dir.resolve("ferry.json5");
+        Files.writeString(file, "{ gateway: { port: " + before + " }, state: { dir: '" + dir.resolve("state") + "' } }",
+                StandardCharsets.UTF_8);
+        gateway = Gateway.start(ConfigLoader.load(file));
+        GatewayClient old = new GatewayClient(gateway.url(), null);
+        String hash = old.rpc("config.get").body().at("/payload/hash").asText();
+
+        GatewayClient.Answer moved = old.rpc("config.patch",
+                "{\"raw\":{\"gateway\":{\"port\":" + after + "}},\"baseHash\":\"" + hash + "\"}");
+
+        assertThat(moved.status()).as(moved.raw()).isEqualTo(200);
+        assertThat(moved.body()).as(moved.raw()).isNotNull();
+        JsonNode payload = moved.body().get("payload");
+        assertThat(payload.get("changed").asBoolean()).isTrue();
+        assertThat(payload.at("/reload/applied").asBoolean()).isTrue();
+        assertThat(payload.at("/reload/generation").asLong()).isEqualTo(2);
+        assertThat(payload.at("/reload/url").asText()).isEqualTo("http://127.0.0.1:" + after);
+
+        GatewayClient now = new GatewayClient(URI.create(payload.at("/reload/url").asText()), null);
+        assertThat(now.rpc("config.get").body().at("/payload/hash").asText())
+                .as("the answer's hash is current, so the caller's next edit is not a conflict")
+                .isEqualTo(payload.get("hash").asText());
+        assertThat(now.webhookMessage("m-after", "c", "s", "hi").status()).isEqualTo(202);
+        await().atMost(PATIENCE).untilAsserted(() -> assertThatThrownBy(() -> old.get("/healthz", null))
+                .as("the old port is closed once its answers are written").isInstanceOf(UncheckedIOException.class));
+    }
+
+    @Test
+    void retiredListenerWritesTheAnswerInFlightAndThenCloses() {
+        CompletableFuture<JsonNode> held = new CompletableFuture<>();
+        listener = bareListener(new RpcMethods().add("held", params -> held), () -> null);
+        GatewayClient client = new GatewayClient(URI.create("http://127.0.0.1:" + listener.port()), null);
+        CompletableFuture<GatewayClient.Answer> inFlight = CompletableFuture.supplyAsync(() -> client.rpc("held"));
+        await().atMost(PATIENCE).until(() -> held.getNumberOfDependents() > 0);
+
+        listener.retire();
+        held.complete(Json.object().put("answered", true));
+
+        GatewayClient.Answer answer = inFlight.join();
+        assertThat(answer.status()).as(answer.raw()).isEqualTo(200);
+        assertThat(answer.body().at("/payload/answered").asBoolean()).isTrue();
+        await().atMost(PATIENCE).untilAsserted(() -> assertThatThrownBy(() -> client.get("/healthz", null))
+                .isInstanceOf(UncheckedIOException.class));
     }
 
     @Test
