@@ -58,5 +58,5 @@ done
 noop=$(median < "$work/noop.rps"); hook=$(median < "$work/webhook.rps")
 printf 'median: no-op %.0f req/s, durable webhook %.0f msg/s = %.0f%% of no-op\n' "$noop" "$hook" \
   "$(awk -v a="$hook" -v b="$noop" 'BEGIN {print 100*a/b}')"
-curl -s -X POST "http://127.0.0.1:$port/rpc" -d '{"method":"status"}' | python3 -c \
+curl -s -X POST "http://127.0.0.1:$port/rpc" -H 'Content-Type: application/json' -d '{"method":"status"}' | python3 -c \
   'import json,sys; j=json.load(sys.stdin)["payload"]["journal"]; print("journal after the run:", j)'

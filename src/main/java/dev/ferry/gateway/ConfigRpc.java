@@ -1,6 +1,7 @@
 package dev.ferry.gateway;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -33,11 +34,14 @@ final class ConfigRpc {
 
     private final Supplier<LoadedConfig> current;
     private final RunLoop runLoop;
+    private final Supplier<URI> listenerUrl;
     private final Object lock = new Object();
 
-    ConfigRpc(Supplier<LoadedConfig> current, RunLoop runLoop) {
+    /** @param listenerUrl where the gateway listens now, which a reload may have moved */
+    ConfigRpc(Supplier<LoadedConfig> current, RunLoop runLoop, Supplier<URI> listenerUrl) {
         this.current = current;
         this.runLoop = runLoop;
+        this.listenerUrl = listenerUrl;
     }
 
     void register(RpcMethods methods) {
@@ -56,8 +60,10 @@ final class ConfigRpc {
         return view;
     }
 
-    static JsonNode describe(ReloadOutcome outcome) {
-        ObjectNode payload = Json.object().put("applied", outcome.applied()).put("generation", outcome.generation());
+    /** The outcome and the listener's address after it, so a caller whose reload moved the listener can follow. */
+    JsonNode describe(ReloadOutcome outcome) {
+        ObjectNode payload = Json.object().put("applied", outcome.applied()).put("generation", outcome.generation())
+                .put("url", listenerUrl.get().toString());
         outcome.errors().forEach(payload.putArray("errors")::add);
         return payload;
     }

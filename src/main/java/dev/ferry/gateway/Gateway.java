@@ -111,7 +111,7 @@ public final class Gateway implements AutoCloseable {
         this.intake = new Intake(journal, this::debounce, metrics);
         applyChannels(null, config);
         this.runLoop = new RunLoop(new Steps(), this::reloadSource, config.gateway(), metrics);
-        this.configRpc = new ConfigRpc(() -> this.loaded, runLoop);
+        this.configRpc = new ConfigRpc(() -> this.loaded, runLoop, this::url);
         this.rpcMethods = createRpcMethods();
         this.http = listener(config.gateway());
         replay();
@@ -331,7 +331,8 @@ public final class Gateway implements AutoCloseable {
             rebound.start();
             HttpApi old = http;
             http = rebound;
-            old.close();
+            // The answer to the config.patch that moved it may still be in flight there: it closes once that is written.
+            old.retire();
             log.info("listener moved url={}", url());
         }
         if (!was.agent().equals(now.agent())) {
@@ -372,7 +373,7 @@ public final class Gateway implements AutoCloseable {
                 .addSync("sessions.list", this::sessionsList)
                 .addSync("chat.history", this::chatHistory)
                 .add("sessions.reset", this::resetSession)
-                .add("gateway.reload", params -> reload("rpc").thenApply(ConfigRpc::describe));
+                .add("gateway.reload", params -> reload("rpc").thenApply(configRpc::describe));
         configRpc.register(methods);
         return methods;
     }

@@ -1,14 +1,16 @@
 package dev.ferry.gateway;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.concurrent.CompletionException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.component.Graceful;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.ferry.config.GatewayConfig;
@@ -20,16 +22,22 @@ import io.javalin.http.Context;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
- * Ferry's HTTP listener. Every answer is JSON (metrics aside), every refusal carries a code and a
- * reason, and no request body over {@link #MAX_BODY_BYTES} is read. The handlers look up the current
- * channel endpoints on each request, so a reload can replace them while the listener stays bound.
+ * Ferry's HTTP listener. Every answer is JSON (metrics aside), the HTTP server's own errors included,
+ * every refusal carries a code and a reason, and no request body over {@link #MAX_BODY_BYTES} is read.
+ * The endpoints that read a body are served by {@link IntakeHandler} in front of Javalin, which then
+ * reads none. The handlers look up the current channel endpoints and token on each request, so a
+ * reload can replace them while the listener stays bound. Thread-safe.
  */
 final class HttpApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
 
     static final int MAX_BODY_BYTES = 1 << 20;
 
+    /** How long a retired listener waits for the answers in flight on it before it closes anyway. */
+    private static final Duration RETIRE_GRACE = Duration.ofSeconds(10);
+
     private final Javalin app;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     /** @param token the current gateway token, read on every request so a reload can change it */
     HttpApi(GatewayConfig config, Supplier<Secret> token, RpcMethods rpc, Supplier<WebhookInbound> webhook,
@@ -39,7 +47,6 @@ final class HttpApi implements AutoCloseable {
             javalin.startup.showOldJavalinVersionWarning = false;
             javalin.jetty.host = config.bind();
             javalin.jetty.port = config.port();
-            javalin.http.maxRequestSize = MAX_BODY_BYTES;
 
             javalin.routes.get("/healthz", ctx -> json(ctx, 200, health.get()));
             javalin.routes.get("/metrics", ctx -> {
@@ -47,18 +54,16 @@ final class HttpApi implements AutoCloseable {
                     ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
                 }
             });
-            javalin.routes.post("/rpc", ctx -> {
-                if (authorized(ctx, token.get())) {
-                    handleRpc(ctx, rpc);
-                }
+            javalin.jetty.modifyServer(server -> {
+                // GracefulHandler counts the requests in flight, so a retired listener knows when it may close.
+                server.setHandler(new GracefulHandler(new IntakeHandler(webhook, token, rpc, config.isLoopbackBind())));
+                server.setErrorHandler(new ServerErrorHandler());
             });
-            // Intake and the benchmarks' no-op are served in front of Javalin; see IntakeHandler.
-            javalin.jetty.modifyServer(server -> server.setHandler(new IntakeHandler(webhook)));
 
             javalin.routes.error(404, ctx -> {
                 // Keep a handler's own JSON 404; replace Javalin's plain-text one.
                 if (!String.valueOf(ctx.res().getContentType()).startsWith("application/json")) {
-                    json(ctx, 404, Json.error("NOT_FOUND", "no such endpoint: " + ctx.method() + " " + ctx.path()));
+                    json(ctx, 404, Json.notFound(String.valueOf(ctx.method()), ctx.path()));
                 }
             });
             javalin.routes.error(405, ctx ->
@@ -78,70 +83,26 @@ final class HttpApi implements AutoCloseable {
         return app.port();
     }
 
+    /**
+     * Takes the listener out of service without cutting off an answer, and returns at once: it stops
+     * accepting connections now, answers requests that still arrive on open ones with 503, and closes
+     * once every request in flight has been answered, or after {@link #RETIRE_GRACE}. Returning at once
+     * matters when the caller is what an answer in flight waits for: a reload that moves the listener
+     * answers the {@code config.patch} that asked for it on this very listener.
+     */
+    void retire() {
+        Server server = app.jettyServer().server();
+        // The close runs on the listener's own pool: Jetty's stop leaves out the thread it runs on.
+        Graceful.shutdown(server).orTimeout(RETIRE_GRACE.toMillis(), TimeUnit.MILLISECONDS)
+                .whenCompleteAsync((drained, late) -> close(), server.getThreadPool());
+    }
+
+    /** Closes at once, cutting off what is in flight; idempotent. */
     @Override
     public void close() {
-        app.stop();
-    }
-
-    private static void handleRpc(Context ctx, RpcMethods rpc) {
-        byte[] body = readBody(ctx);
-        if (body == null) {
-            return;
+        if (closed.compareAndSet(false, true)) {
+            app.stop();
         }
-        JsonNode request;
-        try {
-            request = Json.MAPPER.readTree(body);
-        } catch (IOException e) {
-            json(ctx, 400, Json.error("INVALID_JSON", "body: not valid JSON: " + originalMessage(e)));
-            return;
-        }
-        if (request == null || !request.isObject() || !request.path("method").isTextual()) {
-            json(ctx, 400, Json.error("INVALID_REQUEST", "body: must be {\"method\": string, \"params\": object}"));
-            return;
-        }
-        String method = request.get("method").asText();
-        ctx.future(() -> rpc.call(method, request.get("params")).handle((payload, error) -> {
-            if (error == null) {
-                json(ctx, 200, Json.ok(payload));
-            } else {
-                writeRpcError(ctx, method, error);
-            }
-            return null;
-        }));
-    }
-
-    private static void writeRpcError(Context ctx, String method, Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (cause instanceof RpcException refused) {
-            json(ctx, refused.httpStatus(), Json.error(refused.code(), refused.getMessage()));
-        } else {
-            log.error("rpc failed method={}", method, cause);
-            json(ctx, 500, Json.internalError());
-        }
-    }
-
-    /** The request body, or null after answering 413 when it is larger than the limit. */
-    private static byte[] readBody(Context ctx) {
-        long declared = ctx.req().getContentLengthLong();
-        if (declared > MAX_BODY_BYTES) {
-            tooLarge(ctx);
-            return null;
-        }
-        try (InputStream in = ctx.bodyInputStream()) {
-            byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
-            if (body.length > MAX_BODY_BYTES) {
-                tooLarge(ctx);
-                return null;
-            }
-            return body;
-        } catch (IOException e) {
-            json(ctx, 400, Json.bodyUnreadable());
-            return null;
-        }
-    }
-
-    private static void tooLarge(Context ctx) {
-        json(ctx, 413, Json.bodyTooLarge());
     }
 
     private static boolean authorized(Context ctx, Secret token) {
@@ -149,16 +110,11 @@ final class HttpApi implements AutoCloseable {
             return true;
         }
         ctx.header("WWW-Authenticate", "Bearer");
-        String reason = ctx.header("Authorization") == null ? "missing bearer token" : "invalid bearer token";
-        json(ctx, 401, Json.error("UNAUTHORIZED", reason));
+        json(ctx, 401, Json.unauthorized(ctx.header("Authorization")));
         return false;
     }
 
     private static void json(Context ctx, int status, JsonNode body) {
         ctx.status(status).contentType("application/json").result(Json.bytes(body));
-    }
-
-    private static String originalMessage(IOException e) {
-        return e instanceof JsonProcessingException parsing ? parsing.getOriginalMessage() : "unreadable";
     }
 }

@@ -2,7 +2,9 @@ package dev.ferry.gateway;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -16,43 +18,66 @@ import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.ferry.config.Secret;
+import dev.ferry.intake.BearerToken;
+import dev.ferry.intake.Intake;
 import dev.ferry.intake.IntakeResponse;
+import dev.ferry.intake.StrictJson;
 import dev.ferry.intake.channel.webhook.WebhookInbound;
 
 /**
- * Serves the intake endpoints on Jetty's own API, in front of Javalin, and passes every other request
- * on. Intake is the one path that waits for a journal commit on every request: here no thread is
- * parked for it and no servlet layer is crossed, because the answer is written by whichever thread
- * completes the commit, with a non-blocking write. The no-op benchmark endpoint takes the same path,
- * so the two differ only by the journal.
+ * Serves every endpoint that reads a request body (webhook intake, {@code POST /rpc} and the benchmarks'
+ * no-op) on Jetty's own API, in front of Javalin, and passes every other request on. No thread waits
+ * for a client here: a body is read as its bytes arrive, with a callback when there are none, so a
+ * client that sends slowly holds a connection and nothing else. Nor does a thread wait for the work: an
+ * answer is written, without blocking, by whichever thread completes it (the journal's commit, a
+ * reload). The no-op endpoint takes the same path as intake, so the two differ only by the journal; it
+ * is served on a loopback listener only. Thread-safe: the endpoints and the token are read per request.
  */
 final class IntakeHandler extends Handler.Wrapper {
     private static final Logger log = LoggerFactory.getLogger(IntakeHandler.class);
 
     static final String WEBHOOK_PATH = "/channels/webhook/inbound";
+    static final String RPC_PATH = "/rpc";
     static final String NOOP_PATH = "/bench/noop";
 
     /** How much of an oversized body is still read (and discarded) so that the 413 arrives intact. */
     private static final long DRAIN_LIMIT_BYTES = 8L * HttpApi.MAX_BODY_BYTES;
+    /** A Content-Type quoted back in a refusal is cut to this length. */
+    private static final int MAX_QUOTED_TYPE = 80;
 
     private static final byte[] NOOP_ANSWER = Json.bytes(Json.object().put("accepted", false).put("noop", true));
     private static final byte[] TOO_LARGE = Json.bytes(Json.bodyTooLarge());
     private static final byte[] UNREADABLE = Json.bytes(Json.bodyUnreadable());
     private static final byte[] DISABLED = Json.bytes(Json.error("CHANNEL_DISABLED", "the webhook channel is not enabled"));
     private static final byte[] INTERNAL = Json.bytes(Json.internalError());
+    private static final byte[] NOT_AN_RPC = Json.bytes(Json.error("INVALID_REQUEST",
+            "body: must be {\"method\": string, \"params\": object}"));
 
     private final Supplier<WebhookInbound> webhook;
+    private final Supplier<Secret> token;
+    private final RpcMethods rpc;
+    private final boolean servesNoop;
 
-    /** @param webhook the current webhook endpoint, or null while the channel is disabled; read per request */
-    IntakeHandler(Supplier<WebhookInbound> webhook) {
+    /**
+     * @param webhook the current webhook endpoint, or null while the channel is disabled; read per request
+     * @param token the current gateway token, which {@code /rpc} requires; read per request
+     * @param servesNoop whether {@code /bench/noop} exists: only on a loopback listener, which only this machine reaches
+     */
+    IntakeHandler(Supplier<WebhookInbound> webhook, Supplier<Secret> token, RpcMethods rpc, boolean servesNoop) {
         this.webhook = webhook;
+        this.token = token;
+        this.rpc = rpc;
+        this.servesNoop = servesNoop;
     }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         String path = withoutTrailingSlash(Request.getPathInContext(request));
-        boolean intakePath = WEBHOOK_PATH.equals(path) || NOOP_PATH.equals(path);
-        if (!intakePath) {
+        boolean ours = WEBHOOK_PATH.equals(path) || RPC_PATH.equals(path) || (servesNoop && NOOP_PATH.equals(path));
+        if (!ours) {
             return super.handle(request, response, callback);
         }
         if (!HttpMethod.POST.is(request.getMethod())) {
@@ -60,19 +85,103 @@ final class IntakeHandler extends Handler.Wrapper {
             answer(response, callback, 405, Json.bytes(Json.methodNotAllowed(request.getMethod(), path)));
             return true;
         }
-        if (WEBHOOK_PATH.equals(path)) {
-            WebhookInbound endpoint = webhook.get();
-            if (endpoint == null) {
-                answer(response, callback, 404, DISABLED);
-            } else {
-                String authorization = request.getHeaders().get(HttpHeader.AUTHORIZATION);
-                withBody(request, response, callback, body -> answerLater(response, callback,
-                        endpoint.handle(authorization, body)));
-            }
+        String notJson = notJson(request.getHeaders().get(HttpHeader.CONTENT_TYPE));
+        if (notJson != null) {
+            answerAndClose(response, callback, 415, Json.bytes(Json.error("UNSUPPORTED_MEDIA_TYPE", notJson)));
             return true;
         }
-        withBody(request, response, callback, body -> answer(response, callback, 202, NOOP_ANSWER));
+        String authorization = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+        switch (path) {
+            case WEBHOOK_PATH -> {
+                WebhookInbound endpoint = webhook.get();
+                if (endpoint == null) {
+                    answer(response, callback, 404, DISABLED);
+                } else {
+                    withBody(request, response, callback, body -> answerLater(response, callback,
+                            endpoint.handle(authorization, body)));
+                }
+            }
+            case RPC_PATH -> {
+                Secret expected = token.get();
+                if (expected.isPresent() && !BearerToken.matches(expected, authorization)) {
+                    // Refused before its body is read, so the rest of it is left unread.
+                    response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
+                    answerAndClose(response, callback, 401, Json.bytes(Json.unauthorized(authorization)));
+                } else {
+                    withBody(request, response, callback, body -> call(response, callback, body));
+                }
+            }
+            default -> withBody(request, response, callback, body -> answer(response, callback, 202, NOOP_ANSWER));
+        }
         return true;
+    }
+
+    /**
+     * Why a body of this Content-Type is not read, or null when it is JSON: {@code application/json} or
+     * any {@code +json} type, in UTF-8. A request without a Content-Type is read as JSON, strictly like
+     * any other, since many webhook senders leave it out.
+     */
+    private static String notJson(String contentType) {
+        if (contentType == null || contentType.equalsIgnoreCase("application/json")) {
+            return null;
+        }
+        String[] parts = contentType.split(";");
+        String type = parts[0].trim().toLowerCase(Locale.ROOT);
+        if (!type.equals("application/json") && !type.endsWith("+json")) {
+            return "Content-Type: " + quoted(type) + " is not JSON; send application/json";
+        }
+        for (int i = 1; i < parts.length; i++) {
+            String parameter = parts[i].trim();
+            if (parameter.regionMatches(true, 0, "charset=", 0, "charset=".length())) {
+                String charset = parameter.substring("charset=".length()).replace("\"", "").trim();
+                if (!charset.equalsIgnoreCase("utf-8") && !charset.equalsIgnoreCase("utf8")) {
+                    return "Content-Type: charset " + quoted(charset) + " is not supported; send UTF-8";
+                }
+            }
+        }
+        return null;
+    }
+
+    private static String quoted(String value) {
+        return value.length() <= MAX_QUOTED_TYPE ? value : value.substring(0, MAX_QUOTED_TYPE) + "...";
+    }
+
+    /** Dispatches one RPC whose body was read; the answer is written by whichever thread completes the call. */
+    private void call(Response response, Callback callback, byte[] body) {
+        StrictJson.Read read = StrictJson.read(body);
+        if (!read.ok()) {
+            answer(response, callback, 400, Json.bytes(Json.error("INVALID_JSON", read.error())));
+            return;
+        }
+        JsonNode call = read.value();
+        if (!call.isObject() || !call.path("method").isTextual()) {
+            answer(response, callback, 400, NOT_AN_RPC);
+            return;
+        }
+        String method = call.get("method").asText();
+        rpc.call(method, call.get("params")).whenComplete((payload, failure) -> {
+            if (failure == null) {
+                answer(response, callback, 200, Json.bytes(Json.ok(payload)));
+            } else {
+                answerRpcFailure(response, callback, method, failure);
+            }
+        });
+    }
+
+    private static void answerRpcFailure(Response response, Callback callback, String method, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof RpcException refused) {
+            answer(response, callback, refused.httpStatus(), Json.bytes(Json.error(refused.code(), refused.getMessage())));
+            return;
+        }
+        var unavailable = Intake.unavailableCause(cause);
+        if (unavailable.isPresent()) {
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, Intake.RETRY_UNAVAILABLE_AFTER_SECONDS);
+            answer(response, callback, 503, Json.bytes(Json.error("JOURNAL_UNAVAILABLE", unavailable.get().getMessage())));
+            return;
+        }
+        log.error("rpc failed method={}", method, cause);
+        answer(response, callback, 500, INTERNAL);
     }
 
     /**
@@ -142,7 +251,7 @@ final class IntakeHandler extends Handler.Wrapper {
             try {
                 next.accept(whole);
             } catch (RuntimeException e) {
-                log.error("intake request failed path={}", Request.getPathInContext(request), e);
+                log.error("request failed path={}", Request.getPathInContext(request), e);
                 answer(response, callback, 500, INTERNAL);
             }
         }
@@ -168,6 +277,9 @@ final class IntakeHandler extends Handler.Wrapper {
     private static void answerLater(Response response, Callback callback, CompletableFuture<IntakeResponse> pending) {
         pending.whenComplete((result, failure) -> {
             if (failure == null) {
+                if (result.retryAfterSeconds() > 0) {
+                    response.getHeaders().put(HttpHeader.RETRY_AFTER, result.retryAfterSeconds());
+                }
                 answer(response, callback, result.status(), Json.bytes(result.body()));
             } else {
                 log.error("webhook intake failed", failure);

@@ -10,6 +10,8 @@ final class Json {
 
     static final ObjectMapper MAPPER = new ObjectMapper();
 
+    static final String INTERNAL_MESSAGE = "internal error; see the gateway log";
+
     private Json() {}
 
     static ObjectNode object() {
@@ -30,7 +32,16 @@ final class Json {
 
     /** The refusals that both HTTP front ends (Javalin's routes and {@link IntakeHandler}) give, worded once. */
     static ObjectNode internalError() {
-        return error("INTERNAL", "internal error; see the gateway log");
+        return error("INTERNAL", INTERNAL_MESSAGE);
+    }
+
+    /** Never says which token was expected, nor repeats the one given. */
+    static ObjectNode unauthorized(String authorizationHeader) {
+        return error("UNAUTHORIZED", authorizationHeader == null ? "missing bearer token" : "invalid bearer token");
+    }
+
+    static ObjectNode notFound(String method, String path) {
+        return error("NOT_FOUND", "no such endpoint: " + method + " " + path);
     }
 
     static ObjectNode bodyTooLarge() {

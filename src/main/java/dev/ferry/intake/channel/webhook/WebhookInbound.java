@@ -1,11 +1,9 @@
 package dev.ferry.intake.channel.webhook;
 
-import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -13,11 +11,13 @@ import dev.ferry.config.Secret;
 import dev.ferry.intake.BearerToken;
 import dev.ferry.intake.Intake;
 import dev.ferry.intake.IntakeResponse;
+import dev.ferry.intake.StrictJson;
 
 /**
  * The inbound side of the webhook channel: authorise, parse, journal, answer. {@code 202} means the
- * message is committed; {@code 200} with {@code duplicate:true} means it was committed before. Any
- * refusal happens before the journal is touched. Thread-safe and stateless.
+ * message is committed; {@code 200} with {@code duplicate:true} means it was committed before; {@code 503}
+ * means the journal cannot take writes for now and nothing was stored. Any refusal happens before the
+ * journal is touched. Thread-safe and stateless.
  */
 public final class WebhookInbound {
 
@@ -32,31 +32,38 @@ public final class WebhookInbound {
         this.token = token;
     }
 
+    /** Completes with the answer; fails only for a fault that is not the journal being unavailable. */
     public CompletableFuture<IntakeResponse> handle(String authorizationHeader, byte[] body) {
         if (token.isPresent() && !BearerToken.matches(token, authorizationHeader)) {
             String reason = authorizationHeader == null ? "missing bearer token" : "invalid bearer token";
             return CompletableFuture.completedFuture(error(401, "UNAUTHORIZED", reason));
         }
-        JsonNode tree;
-        try {
-            tree = JSON.readTree(body);
-        } catch (JsonProcessingException e) {
-            return CompletableFuture.completedFuture(error(400, "INVALID_JSON",
-                    "body: not valid JSON: " + e.getOriginalMessage()));
-        } catch (IOException e) {
-            return CompletableFuture.completedFuture(error(400, "INVALID_JSON", "body: unreadable"));
+        StrictJson.Read read = StrictJson.read(body);
+        if (!read.ok()) {
+            return CompletableFuture.completedFuture(error(400, "INVALID_JSON", read.error()));
         }
-        var parsed = WebhookPayload.parse(tree, System.currentTimeMillis());
+        var parsed = WebhookPayload.parse(read.value(), System.currentTimeMillis());
         if (parsed.message() == null) {
             return CompletableFuture.completedFuture(invalid(parsed.errors()));
         }
-        return intake.accept(parsed.message()).thenApply(result -> {
+        return intake.accept(parsed.message()).handle((result, failure) -> {
+            if (failure != null) {
+                return unavailable(failure);
+            }
             ObjectNode answer = JSON.createObjectNode().put("accepted", true).put("duplicate", result.duplicate());
             if (result.duplicate()) {
                 return new IntakeResponse(200, answer);
             }
             return new IntakeResponse(202, answer.put("seq", result.seq()));
         });
+    }
+
+    /** A journal that cannot take writes is an answer (503, retry later); any other failure stays a fault. */
+    private static IntakeResponse unavailable(Throwable failure) {
+        var unavailable = Intake.unavailableCause(failure).orElseThrow(() ->
+                failure instanceof CompletionException completion ? completion : new CompletionException(failure));
+        IntakeResponse refused = error(503, "JOURNAL_UNAVAILABLE", unavailable.getMessage());
+        return new IntakeResponse(503, refused.body(), Intake.RETRY_UNAVAILABLE_AFTER_SECONDS);
     }
 
     private static IntakeResponse invalid(List<String> errors) {

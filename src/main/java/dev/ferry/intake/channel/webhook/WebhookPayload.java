@@ -5,6 +5,7 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.ferry.intake.InvisibleText;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Media;
 
@@ -61,6 +62,8 @@ final class WebhookPayload {
         String value = node.asText().trim();
         if (value.isEmpty()) {
             errors.add(field + ": must not be blank");
+        } else if (InvisibleText.isInvisible(value)) {
+            errors.add(field + ": must not be blank: it holds only invisible characters");
         } else if (value.length() > MAX_ID_LENGTH) {
             errors.add(field + ": must be at most " + MAX_ID_LENGTH + " characters, got " + value.length());
         }

@@ -6,17 +6,24 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.ferry.config.Secret;
 import dev.ferry.intake.Intake;
 import dev.ferry.intake.IntakeResponse;
+import dev.ferry.journal.AppendResult;
+import dev.ferry.journal.ForwardingJournal;
 import dev.ferry.journal.InMemoryJournal;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.JournalStats;
+import dev.ferry.journal.JournalUnavailableException;
 import dev.ferry.journal.Media;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
@@ -231,6 +238,151 @@ class WebhookInboundTest {
                 .join();
 
         assertThat(response.status()).isEqualTo(202);
+    }
+
+    @Test
+    void loneSurrogateInAnIdIsRefusedEachTimeAndNothingIsJournaled() {
+        String body = "{\"messageId\": \"ls-\\udc00\", \"conversation\": \"c1\", \"sender\": \"alice\", \"text\": \"hi\"}";
+
+        for (int attempt = 0; attempt < 3; attempt++) {
+            IntakeResponse response = post(AUTH, body);
+
+            assertThat(response.status()).isEqualTo(400);
+            assertThat(response.body().at("/error/code").asText()).isEqualTo("INVALID_JSON");
+            assertThat(response.body().at("/error/message").asText())
+                    .isEqualTo("body: not valid Unicode at messageId: unpaired surrogate U+DC00");
+        }
+        assertThat(journal.stats().received()).isZero();
+        assertThat(handedOn).isEmpty();
+    }
+
+    @Test
+    void loneSurrogateAnywhereInTheBodyIsRefusedNamingItsPath() {
+        assertThat(message(post(AUTH, "{\"messageId\": \"m1\", \"conversation\": \"c\\ud800\", \"sender\": \"a\", \"text\": \"hi\"}")))
+                .contains("at conversation");
+        assertThat(message(post(AUTH, "{\"messageId\": \"m1\", \"conversation\": \"c\", \"sender\": \"a\", \"text\": \"hi \\udfff\"}")))
+                .contains("at text");
+        assertThat(message(post(AUTH, "{\"messageId\": \"m1\", \"conversation\": \"c\", \"sender\": \"a\", "
+                + "\"media\": [{\"url\": \"http://x/\\udc00\"}]}"))).contains("at media[0].url");
+        assertThat(message(post(AUTH, "{\"messageId\": \"m1\", \"conversation\": \"c\", \"sender\": \"a\", \"text\": \"hi\", "
+                + "\"extra\": {\"deep\": [\"\\udc00\"]}}"))).as("fields Ferry ignores too").contains("at extra.deep[0]");
+        assertThat(post(AUTH, "{\"messageId\": \"m1\", \"conversation\": \"c\", \"sender\": \"a\", \"\\udc00\": 1, \"text\": \"hi\"}")
+                .status()).as("a key").isEqualTo(400);
+        assertThat(journal.stats().received()).isZero();
+    }
+
+    @Test
+    void surrogatePairsAreValidUnicodeAndAccepted() {
+        IntakeResponse response = post(AUTH, body("m-\\ud83d\\ude00", "c1", "alice", "smile \\ud83d\\ude00"));
+
+        assertThat(response.status()).isEqualTo(202);
+        assertThat(journal.pendingMessages().get(0).messageId()).isEqualTo("m-\ud83d\ude00");
+    }
+
+    @Test
+    void invalidUtf8BytesAreRefused() {
+        byte[] body = body("m1", "c1", "alice", "hi X").getBytes(StandardCharsets.UTF_8);
+        body[new String(body, StandardCharsets.UTF_8).indexOf('X')] = (byte) 0xFF;
+
+        IntakeResponse response = webhook.handle(AUTH, body).join();
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(message(response)).isEqualTo("body: not valid JSON at text: Invalid UTF-8 start byte 0xff");
+        assertThat(journal.stats().received()).isZero();
+    }
+
+    @Test
+    void dataAfterTheObjectIsRefused() {
+        String one = body("m1", "c1", "alice", "hi");
+
+        for (String body : List.of(one + " junk", one + one, one + "\n" + body("m2", "c1", "alice", "hi"), one + ",")) {
+            IntakeResponse response = post(AUTH, body);
+
+            assertThat(response.status()).as(body).isEqualTo(400);
+            assertThat(message(response)).isEqualTo("body: not valid JSON: more data after the JSON value");
+        }
+        assertThat(post(AUTH, one + " \r\n").status()).as("trailing whitespace is fine").isEqualTo(202);
+        assertThat(journal.stats().received()).isEqualTo(1);
+    }
+
+    @Test
+    void duplicateKeysAreRefusedNamingTheKey() {
+        IntakeResponse response = post(AUTH,
+                "{\"messageId\": \"m1\", \"conversation\": \"c1\", \"sender\": \"alice\", \"text\": \"a\", \"text\": \"b\"}");
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.body().at("/error/code").asText()).isEqualTo("INVALID_JSON");
+        assertThat(message(response)).isEqualTo("body: not valid JSON: Duplicate field 'text'");
+        assertThat(journal.stats().received()).isZero();
+    }
+
+    @ParameterizedTest(name = "U+{0}")
+    @ValueSource(strings = {"200B", "2060", "FEFF", "3164", "2800", "00A0", "3000", "180E", "FE0F", "115F", "FFA0",
+            "200B 200C 200D", "202E", "0007", "E0001", "2028"})
+    void idsMadeOnlyOfInvisibleCharactersAreRefusedLikeBlankOnes(String codePoints) {
+        StringBuilder invisible = new StringBuilder();
+        for (String hex : codePoints.split(" ")) {
+            invisible.appendCodePoint(Integer.parseInt(hex, 16));
+        }
+        String id = invisible.toString();
+        var tree = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                .put("messageId", id).put("conversation", id).put("sender", id).put("threadId", id).put("text", "hi");
+
+        IntakeResponse response = post(AUTH, tree.toString());
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(details(response)).hasSize(4).allSatisfy(detail -> assertThat(detail).contains("must not be blank"));
+        assertThat(journal.stats().received()).isZero();
+    }
+
+    @Test
+    void idsWithAVisibleCharacterAmongInvisibleOnesAreAccepted() {
+        assertThat(post(AUTH, body("\u200Bm1\u200B", "c\u3164", "\u2800a", "hi")).status()).isEqualTo(202);
+    }
+
+    @Test
+    void journalThatCannotTakeWritesIsAnswered503WithItsReasonAndRetryAfter() {
+        var unavailable = new JournalUnavailableException("journal unavailable: the disk is full (path=/state/journal.db)", null);
+        WebhookInbound refusing = new WebhookInbound(new Intake(failingAppends(new CompletionException(
+                new IllegalStateException("commit failed", unavailable))), handedOn::add, new SimpleMeterRegistry()),
+                Secret.of("hook-token"));
+
+        IntakeResponse response = refusing.handle(AUTH, bytes(body("m1", "c1", "alice", "hi"))).join();
+
+        assertThat(response.status()).isEqualTo(503);
+        assertThat(response.retryAfterSeconds()).isEqualTo(5);
+        assertThat(response.body()).hasToString("{\"accepted\":false,\"error\":{\"code\":\"JOURNAL_UNAVAILABLE\","
+                + "\"message\":\"journal unavailable: the disk is full (path=/state/journal.db)\"}}");
+        assertThat(handedOn).isEmpty();
+    }
+
+    @Test
+    void anyOtherJournalFailureStaysAFault() {
+        WebhookInbound failing = new WebhookInbound(new Intake(failingAppends(new IllegalStateException("boom")),
+                handedOn::add, new SimpleMeterRegistry()), Secret.of("hook-token"));
+
+        CompletableFuture<IntakeResponse> response = failing.handle(AUTH, bytes(body("m1", "c1", "alice", "hi")));
+
+        assertThat(response).isCompletedExceptionally();
+        assertThat(response.handle((ok, failure) -> failure).join()).hasRootCauseMessage("boom");
+    }
+
+    private ForwardingJournal failingAppends(Throwable failure) {
+        return new ForwardingJournal(journal) {
+            @Override
+            public CompletableFuture<AppendResult> append(InboundMessage message) {
+                return CompletableFuture.failedFuture(failure);
+            }
+        };
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String message(IntakeResponse response) {
+        assertThat(response.status()).as(response.body().toString()).isEqualTo(400);
+        return response.body().at("/error/message").asText();
     }
 
     private IntakeResponse post(String authorization, String body) {
