@@ -64,7 +64,55 @@ final class Json5Text {
         if (!(tree instanceof ObjectNode object)) {
             throw new ConfigException(List.of(label + ": the top level must be an object, got " + ConfigReader.kindOf(tree)));
         }
+        String broken = unpairedSurrogateAt(object, "");
+        if (broken != null) {
+            throw new ConfigException(List.of(label + ": not valid Unicode at " + broken
+                    + ": an unpaired surrogate (a \\uD800-\\uDFFF escape without its pair)"));
+        }
         return Optional.of(object);
+    }
+
+    /**
+     * The path of the first key or string holding half a surrogate pair, or null. Escapes can write one,
+     * and it would be stored as {@code ?}: a token or a URL that silently differs from the one written.
+     */
+    private static String unpairedSurrogateAt(JsonNode node, String path) {
+        if (node.isTextual()) {
+            return hasUnpairedSurrogate(node.textValue()) ? (path.isEmpty() ? "the top level" : path) : null;
+        }
+        if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                String found = unpairedSurrogateAt(node.get(i), path + "[" + i + "]");
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        var fields = node.fields();
+        while (fields.hasNext()) {
+            var field = fields.next();
+            String fieldPath = path.isEmpty() ? field.getKey() : path + "." + field.getKey();
+            if (hasUnpairedSurrogate(field.getKey())) {
+                return (path.isEmpty() ? "the top level" : path) + " (a key)";
+            }
+            String found = unpairedSurrogateAt(field.getValue(), fieldPath);
+            if (found != null) {
+                return found;
+            }
+        }
+        return null;
+    }
+
+    private static boolean hasUnpairedSurrogate(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String where(JsonLocation location) {

@@ -174,6 +174,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aLoneSurrogateEscapeInAValueOrKeyIsRefusedNamingItsPathButNotItsText() throws Exception {
+        assertThatThrownBy(() -> ConfigLoader.parse("{channels: {webhook: {replyUrl: 'http://h/\\udc00x'}}}", null))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).singleElement().asString()
+                        .startsWith("<config>: not valid Unicode at channels.webhook.replyUrl"));
+        assertThatThrownBy(() -> ConfigLoader.parse("{agent: {systemPrompt: 'ok'}, messages: {queue: {byChannel: {'\\ud800': {}}}}}", null))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.getMessage()).contains("surrogate"));
+        assertThat(ConfigLoader.parse("{agent: {systemPrompt: 'a pair is fine: \\ud83d\\ude00'}}", null).config()
+                .agent().systemPrompt()).isEqualTo("a pair is fine: \ud83d\ude00");
+    }
+
+    @Test
     void duplicateKeysAreSyntaxErrors() {
         assertThatThrownBy(() -> ConfigLoader.parse("{gateway: {port: 1, port: 2}}", null))
                 .isInstanceOfSatisfying(ConfigException.class,

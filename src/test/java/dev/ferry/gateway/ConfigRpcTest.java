@@ -60,7 +60,7 @@ class ConfigRpcTest {
         runLoop = new RunLoop(new ApplyingTarget(), () -> ConfigLoader.reload(file), current.get().config().gateway(),
                 new SimpleMeterRegistry());
         methods = new RpcMethods();
-        new ConfigRpc(current::get, runLoop).register(methods);
+        new ConfigRpc(current::get, runLoop, () -> java.net.URI.create("http://127.0.0.1:18789")).register(methods);
     }
 
     private JsonNode call(String method, ObjectNode params) throws Exception {
