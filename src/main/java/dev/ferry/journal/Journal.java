@@ -2,6 +2,7 @@ package dev.ferry.journal;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 import dev.ferry.config.QueueOverride;
@@ -60,17 +61,26 @@ public interface Journal extends AutoCloseable {
     /** Records that the platform accepted the reply; it leaves the outbox. */
     CompletableFuture<Void> markDelivered(String replyId);
 
+    /** Records that the platform refused the reply for good, and why; it stays out of every later send and replay. */
+    CompletableFuture<Void> markFailed(String replyId, String reason);
+
+    /** Makes a failed reply undelivered again and returns it; empty when no failed reply has that id. */
+    CompletableFuture<Optional<Reply>> requeueFailed(String replyId);
+
     /** Messages not yet done, in journal order: what a new start must run again. */
     List<InboundMessage> pendingMessages();
 
     /** Turns started and neither completed nor superseded, oldest first: a new start runs them again as they are. */
     List<Turn> openTurns();
 
-    /** Deletes settled messages, finished turns and delivered replies older than the cutoff; returns rows removed. */
+    /** Deletes settled messages, finished turns and delivered or failed replies older than the cutoff; returns rows removed. */
     CompletableFuture<Integer> prune(long olderThanEpochMs);
 
-    /** Replies not yet delivered, oldest first. */
+    /** Replies neither delivered nor failed, oldest first. */
     List<Reply> undeliveredReplies();
+
+    /** The newest {@code limit} failed replies, newest first. */
+    List<FailedReply> failedReplies(int limit);
 
     /** The newest {@code limit} exchanges of a session, oldest first. */
     List<Exchange> transcript(String sessionKey, int limit);
