@@ -74,7 +74,13 @@ public final class Gateway implements AutoCloseable {
 
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final SystemScheduler scheduler = new SystemScheduler("ferry-timer");
-    private final ExecutorService turnExecutor = Executors.newCachedThreadPool(daemonThreads("ferry-turn-"));
+    /**
+     * Turn steps never wait on each other and backends answer asynchronously, so a few threads serve any
+     * number of turns; a cached pool would start one per task in a burst.
+     */
+    private final ExecutorService turnExecutor = Executors.newFixedThreadPool(4, daemonThreads("ferry-turn-"));
+    /** The reply client's threads, started on first use: its tasks never block, so two serve any number of sends. */
+    private final ExecutorService httpExecutor = Executors.newFixedThreadPool(2, daemonThreads("ferry-http-"));
     private final Journal journal;
     private final Outbox outbox;
     private final TurnScheduler turns;
@@ -208,7 +214,7 @@ public final class Gateway implements AutoCloseable {
     /** Built on first use: an HTTP client sets up TLS, which costs start-up time a loopback-only gateway never needs. */
     private synchronized HttpClient httpClient() {
         if (httpClient == null) {
-            httpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+            httpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).executor(httpExecutor).build();
         }
         return httpClient;
     }
@@ -491,6 +497,7 @@ public final class Gateway implements AutoCloseable {
         closeQuietly(runLoop);
         debouncers.values().forEach(Gateway::closeQuietly);
         turnExecutor.shutdown();
+        httpExecutor.shutdown();
         try {
             turnExecutor.awaitTermination(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
