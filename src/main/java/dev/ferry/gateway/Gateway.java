@@ -195,7 +195,7 @@ public final class Gateway implements AutoCloseable {
         }
         if (!now.enabled()) {
             webhook = null;
-            outbox.useTransport(WEBHOOK, null);
+            outbox.useTransport(WEBHOOK, null, now.maxConcurrentSends());
             InboundDebouncer closing = debouncers.remove(WEBHOOK);
             if (closing != null) {
                 closing.close();
@@ -203,7 +203,7 @@ public final class Gateway implements AutoCloseable {
             return;
         }
         outbox.useTransport(WEBHOOK, now.replyUrl() == null ? null
-                : new WebhookReplyTransport(httpClient(), URI.create(now.replyUrl())));
+                : new WebhookReplyTransport(httpClient(), URI.create(now.replyUrl())), now.maxConcurrentSends());
         debouncers.computeIfAbsent(WEBHOOK, channel -> new InboundDebouncer(channel,
                 DebounceSettings.forChannel(next.messages().inbound(), channel), toSessions, scheduler,
                 RetryPolicy.DEFAULT, debouncerRegistry, metrics));
