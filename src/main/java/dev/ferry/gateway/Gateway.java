@@ -374,6 +374,8 @@ public final class Gateway implements AutoCloseable {
                 .addSync("sessions.list", params -> sessionsList())
                 .addSync("chat.history", this::chatHistory)
                 .add("sessions.reset", this::resetSession)
+                .addSync("replies.failed", this::failedReplies)
+                .add("replies.retry", this::retryReply)
                 .add("gateway.reload", params -> reload("rpc").thenApply(ConfigRpc::describe));
         configRpc.register(methods);
         return methods;
@@ -409,7 +411,7 @@ public final class Gateway implements AutoCloseable {
                 .put("dropped", stats.dropped())
                 .put("superseded", stats.superseded())
                 .put("pending", stats.pending());
-        status.putObject("outbox").put("pending", stats.outboxPending());
+        status.putObject("outbox").put("pending", stats.outboxPending()).put("failed", stats.outboxFailed());
         return status;
     }
 
@@ -433,16 +435,50 @@ public final class Gateway implements AutoCloseable {
                 .thenApply(ignored -> Json.object().put("sessionKey", sessionKey).put("reset", true));
     }
 
+    /** Failed replies, newest first, with the reason the platform gave. */
+    private JsonNode failedReplies(ObjectNode params) {
+        ArrayNode replies = Json.MAPPER.createArrayNode();
+        journal.failedReplies(limit(params)).forEach(failed -> replies.addObject()
+                .put("replyId", failed.reply().replyId())
+                .put("sessionKey", failed.reply().sessionKey())
+                .put("channel", failed.reply().channel())
+                .put("conversation", failed.reply().conversation())
+                .put("reason", failed.reason())
+                .put("failedAtEpochMs", failed.failedAtEpochMs())
+                .put("text", failed.reply().text()));
+        return Json.object().set("replies", replies);
+    }
+
+    /** Puts one failed reply back in the outbox; a second call for it fails until it has failed again. */
+    private CompletableFuture<JsonNode> retryReply(ObjectNode params) {
+        String replyId = params.path("replyId").asText("");
+        if (replyId.isBlank()) {
+            throw RpcException.invalidParams("params.replyId: required (see replies.failed)");
+        }
+        return outbox.retryFailed(replyId).thenApply(requeued -> {
+            if (requeued.isEmpty()) {
+                throw new RpcException("NOT_FOUND", 404, "params.replyId: no failed reply \"" + replyId
+                        + "\" (see replies.failed)");
+            }
+            return Json.object().put("replyId", replyId).put("requeued", true);
+        });
+    }
+
+    /** {@code params.limit}: a positive integer, 50 when absent, at most 1000. */
+    private static int limit(ObjectNode params) {
+        JsonNode limitNode = params.get("limit");
+        if (limitNode != null && (!limitNode.canConvertToInt() || limitNode.asInt() < 1)) {
+            throw RpcException.invalidParams("params.limit: must be a positive integer");
+        }
+        return limitNode == null ? 50 : Math.min(limitNode.asInt(), 1000);
+    }
+
     private JsonNode chatHistory(ObjectNode params) {
         String sessionKey = params.path("sessionKey").asText("");
         if (sessionKey.isBlank()) {
             throw RpcException.invalidParams("params.sessionKey: required (see sessions.list)");
         }
-        JsonNode limitNode = params.get("limit");
-        if (limitNode != null && (!limitNode.canConvertToInt() || limitNode.asInt() < 1)) {
-            throw RpcException.invalidParams("params.limit: must be a positive integer");
-        }
-        int limit = limitNode == null ? 50 : Math.min(limitNode.asInt(), 1000);
+        int limit = limit(params);
         ArrayNode exchanges = Json.MAPPER.createArrayNode();
         journal.transcript(sessionKey, limit).forEach(exchange -> exchanges.addObject()
                 .put("turnId", exchange.turnId())
