@@ -99,8 +99,8 @@ class WebhookDeliveryIT {
     @Test
     void repliesOfASessionArriveInTheOrderOfItsMessages() throws Exception {
         // A delay keeps the session busy, so later messages queue behind the running turn; followup mode
-        // gives each its own turn and reply.
-        startGateway("agent: { echo: { delayMs: 5 } }, messages: { queue: { mode: 'followup', debounceMs: 0 } }");
+        // gives each its own turn and reply. The cap holds all 30, so a slow machine cannot make it drop one.
+        startGateway("agent: { echo: { delayMs: 5 } }, messages: { queue: { mode: 'followup', debounceMs: 0, cap: 50 } }");
         sink.failNext(1);
         List<String> texts = IntStream.range(0, 30).mapToObj(i -> "message " + i).toList();
 
