@@ -14,9 +14,30 @@ public final class FerryCommand implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        setJvmDefaults();
         int exitCode = new CommandLine(new FerryCommand()).execute(args);
         if (exitCode != 0 || !GatewayCommand.isServing()) {
             System.exit(exitCode);
+        }
+    }
+
+    /**
+     * JVM-wide settings read once, when the classes they configure first load, so they are set before
+     * anything else runs; a {@code -D} given in {@code FERRY_JAVA_OPTS} wins. On two cores the common
+     * ForkJoinPool has parallelism 1, and {@code CompletableFuture} then starts a thread per task: the JDK
+     * HTTP client completes every {@code sendAsync} there. The client keeps an idle connection 1200 s by
+     * default; 20 s keeps one warm under load, lets it go soon after, and is shorter than the 30 s after
+     * which common servers close it themselves.
+     */
+    static void setJvmDefaults() {
+        setUnlessGiven("java.util.concurrent.ForkJoinPool.common.parallelism",
+                String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
+        setUnlessGiven("jdk.httpclient.keepalive.timeout", "20");
+    }
+
+    private static void setUnlessGiven(String property, String value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, value);
         }
     }
 

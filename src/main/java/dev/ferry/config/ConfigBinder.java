@@ -151,7 +151,8 @@ final class ConfigBinder {
         WebhookConfig webhookConfig = new WebhookConfig(
                 webhook.bool("enabled", true),
                 webhook.secret("token"),
-                webhook.httpUrl("replyUrl", null));
+                webhook.httpUrl("replyUrl", null),
+                webhook.intValue("maxConcurrentSends", WebhookConfig.DEFAULT_MAX_CONCURRENT_SENDS, 1, 1024));
         WebchatConfig webchatConfig = new WebchatConfig(r.object("webchat").bool("enabled", true));
         ConfigReader telegram = r.object("telegram");
         TelegramConfig telegramConfig = new TelegramConfig(

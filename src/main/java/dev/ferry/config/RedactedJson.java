@@ -115,6 +115,7 @@ final class RedactedJson {
         ObjectNode webhook = node.putObject("webhook").put("enabled", channels.webhook().enabled());
         putSecret(webhook, "token", channels.webhook().token());
         webhook.put("replyUrl", channels.webhook().replyUrl());
+        webhook.put("maxConcurrentSends", channels.webhook().maxConcurrentSends());
         node.putObject("webchat").put("enabled", channels.webchat().enabled());
         TelegramConfig telegram = channels.telegram();
         ObjectNode telegramNode = node.putObject("telegram").put("enabled", telegram.enabled());

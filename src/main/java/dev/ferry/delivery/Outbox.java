@@ -4,12 +4,13 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,29 +19,58 @@ import dev.ferry.journal.Journal;
 import dev.ferry.journal.Reply;
 import dev.ferry.time.Scheduler;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Sends committed replies, one at a time per session so that a session's replies arrive in order, and
- * any number of sessions at once. A failed send is retried after {@link RetryPolicy} backoff, holding
- * back the session's later replies until it succeeds. A reply whose channel has no transport (a webhook
- * without a reply URL) is complete once committed: it lives in the session history.
- * Thread-safe; the lanes are guarded by {@code lock}, sending happens outside it.
+ * Sends committed replies: per session one at a time, in order; per channel at most that channel's
+ * {@code maxConcurrentSends} at once; otherwise every session independently.
+ *
+ * <p>Each session has a lane whose head is the reply on its way. The head is in one of three places: in
+ * flight (holding one of its channel's send slots), waiting in the channel's FIFO for a free slot, or waiting
+ * on a retry timer, which holds no slot, so a failing receiver for one session costs the others nothing but
+ * the slot its attempt takes. The platform's verdict settles the head: delivered, or refused for good (the
+ * reply is marked failed in the journal, with its reason, and can be sent again with {@link #retryFailed}),
+ * both of which let the lane's next reply go; or retry, after the platform's {@code Retry-After} or the
+ * {@link RetryPolicy} backoff. A fault without a verdict is retried. A reply whose channel has no transport
+ * (a webhook without a reply URL) is complete once committed: it lives in the session history.
+ *
+ * <p>Invariant: a channel's waiting FIFO is non-empty only while all its slots are taken. Thread-safe; lanes
+ * and routes are guarded by {@code lock}; sends and journal writes happen outside it.
  */
 public final class Outbox {
     private static final Logger log = LoggerFactory.getLogger(Outbox.class);
+    /** A platform asking for a longer wait still gets its reply tried again within the hour. */
+    private static final Duration MAX_RETRY_AFTER = Duration.ofHours(1);
 
     private final Journal journal;
     private final Scheduler scheduler;
     private final RetryPolicy retryPolicy;
-    private final Map<String, ReplyTransport> transports = new ConcurrentHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled when a lane empties, for {@link #awaitEmpty}. */
     private final Condition emptied = lock.newCondition();
-    /** Per session key, the replies not yet delivered; the head is the one being sent. Guarded by lock. */
+    /** Per session key, the replies not yet settled; the head is the one on its way. Guarded by lock. */
     private final Map<String, ArrayDeque<Reply>> lanes = new HashMap<>();
+    /** Per channel, its transport and send slots. Guarded by lock. */
+    private final Map<String, Route> routes = new HashMap<>();
     private final Counter delivered;
+    private final Counter failed;
     private final Counter failedAttempts;
+
+    /** A channel's transport, or none (history only), and its send slots. Every field is guarded by the outbox's lock. */
+    private static final class Route {
+        ReplyTransport transport;
+        int maxConcurrentSends;
+        int sending;
+        /** Lane heads waiting for a slot, oldest first. */
+        final ArrayDeque<Attempt> waiting = new ArrayDeque<>();
+    }
+
+    /** A lane head and how many of its attempts have failed so far. */
+    private record Attempt(Reply reply, int failures) {}
+
+    /** An attempt cleared to go: holding a slot of {@code route}, or with both null, bound for history. */
+    private record Send(Attempt attempt, Route route, ReplyTransport transport) {}
 
     public Outbox(Journal journal, Scheduler scheduler, RetryPolicy retryPolicy, MeterRegistry metrics) {
         this.journal = journal;
@@ -48,37 +78,68 @@ public final class Outbox {
         this.retryPolicy = retryPolicy;
         this.delivered = Counter.builder("ferry.replies.delivered").description("Replies the platform accepted")
                 .register(metrics);
+        this.failed = Counter.builder("ferry.replies.failed")
+                .description("Replies the platform refused for good; listed by the replies.failed RPC").register(metrics);
         this.failedAttempts = Counter.builder("ferry.delivery.failed.attempts")
                 .description("Send attempts that failed and will be retried").register(metrics);
-        metrics.gauge("ferry.outbox.pending", this, Outbox::pendingCount);
+        Gauge.builder("ferry.outbox.pending", this, Outbox::pendingCount)
+                .description("Replies in the outbox not yet delivered or failed").register(metrics);
     }
 
-    /** Routes a channel's replies through {@code transport}, or keeps them in history when it is null. */
-    public void useTransport(String channel, ReplyTransport transport) {
-        if (transport == null) {
-            transports.remove(channel);
-        } else {
-            transports.put(channel, transport);
+    /**
+     * Routes a channel's replies through {@code transport}, at most {@code maxConcurrentSends} at once, or keeps
+     * them in history when it is null. Sends in flight finish on the transport they started on.
+     */
+    public void useTransport(String channel, ReplyTransport transport, int maxConcurrentSends) {
+        if (maxConcurrentSends < 1) {
+            throw new IllegalArgumentException("maxConcurrentSends: must be >= 1, got " + maxConcurrentSends);
         }
+        ArrayDeque<Send> ready = new ArrayDeque<>();
+        lock.lock();
+        try {
+            Route route = routes.computeIfAbsent(channel, c -> new Route());
+            route.transport = transport;
+            route.maxConcurrentSends = maxConcurrentSends;
+            admitWaiting(route, ready);
+        } finally {
+            lock.unlock();
+        }
+        drain(ready);
     }
 
     /** Queues a committed reply for sending. */
     public void enqueue(Reply reply) {
-        boolean startLane;
+        Send send = null;
         lock.lock();
         try {
             ArrayDeque<Reply> lane = lanes.computeIfAbsent(reply.sessionKey(), k -> new ArrayDeque<>());
             lane.addLast(reply);
-            startLane = lane.size() == 1;
+            if (lane.size() == 1) {
+                send = admit(new Attempt(reply, 0));
+            }
         } finally {
             lock.unlock();
         }
-        if (startLane) {
-            attempt(reply, 0);
+        if (send != null) {
+            drain(send);
         }
     }
 
-    /** Replies accepted by the outbox and not yet delivered. */
+    /**
+     * Puts a failed reply back in the outbox, once, at the end of its session's lane; empty when the journal
+     * holds no failed reply with that id.
+     */
+    public CompletableFuture<Optional<Reply>> retryFailed(String replyId) {
+        return journal.requeueFailed(replyId).thenApply(reply -> {
+            reply.ifPresent(requeued -> {
+                log.info("failed reply queued again reply={} session={}", requeued.replyId(), requeued.sessionKey());
+                enqueue(requeued);
+            });
+            return reply;
+        });
+    }
+
+    /** Replies accepted by the outbox and not yet settled. */
     public int pendingCount() {
         lock.lock();
         try {
@@ -88,12 +149,7 @@ public final class Outbox {
         }
     }
 
-    /**
-     * Sends the lane's head and keeps going while sends complete at once. A loop, not recursion: a long
-     * lane of replies that need no network (history-only, or a transport that answers synchronously)
-     * must not grow the stack.
-     */
-    /** Waits on a signal until every queued reply is delivered, or the timeout; true when none is left. */
+    /** Waits on a signal until every queued reply is settled, or the timeout; true when none is left. */
     public boolean awaitEmpty(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         lock.lock();
@@ -108,93 +164,155 @@ public final class Outbox {
         }
     }
 
-    private void attempt(Reply reply, int failures) {
-        Reply current = reply;
-        int currentFailures = failures;
-        while (current != null) {
-            ReplyTransport transport = transports.get(current.channel());
-            if (transport == null) {
-                current = finish(current);
-                currentFailures = 0;
+    /** Clears a lane head to go now, or parks it in its channel's FIFO and returns null. Caller holds lock. */
+    private Send admit(Attempt attempt) {
+        Route route = routes.get(attempt.reply().channel());
+        if (route == null || route.transport == null) {
+            return new Send(attempt, null, null);
+        }
+        if (route.sending < route.maxConcurrentSends) {
+            route.sending++;
+            return new Send(attempt, route, route.transport);
+        }
+        route.waiting.addLast(attempt);
+        return null;
+    }
+
+    /** Gives free slots to waiting lane heads, or sends them all to history once there is no transport. Caller holds lock. */
+    private void admitWaiting(Route route, ArrayDeque<Send> ready) {
+        while (!route.waiting.isEmpty() && (route.transport == null || route.sending < route.maxConcurrentSends)) {
+            ready.add(admit(route.waiting.pollFirst()));
+        }
+    }
+
+    private void drain(Send first) {
+        ArrayDeque<Send> ready = new ArrayDeque<>();
+        ready.add(first);
+        drain(ready);
+    }
+
+    /**
+     * Sends every cleared attempt, and whatever settling one clears next. A loop, not recursion: a long lane
+     * of replies that settle at once (history-only, or a transport that answers synchronously) must not grow
+     * the stack.
+     */
+    private void drain(ArrayDeque<Send> ready) {
+        Send send;
+        while ((send = ready.poll()) != null) {
+            if (send.transport() == null) {
+                journal.markDelivered(send.attempt().reply().replyId()).whenComplete(logFailure("delivery", send));
+                advance(send.attempt().reply(), ready);
                 continue;
             }
-            CompletableFuture<Void> sent = sendSafely(transport, current);
-            if (!sent.isDone()) {
-                Reply inFlight = current;
-                int priorFailures = currentFailures;
-                sent.whenComplete((ok, error) -> onSent(inFlight, priorFailures, error));
-                return;
+            CompletableFuture<SendOutcome> result = sendSafely(send);
+            if (result.isDone()) {
+                settle(send, result, ready);
+            } else {
+                Send inFlight = send;
+                result.whenComplete((outcome, error) -> {
+                    ArrayDeque<Send> next = new ArrayDeque<>();
+                    settle(inFlight, result, next);
+                    drain(next);
+                });
             }
-            Throwable error = failureOf(sent);
-            if (error != null) {
-                scheduleRetry(current, currentFailures, error);
-                return;
-            }
-            delivered.increment();
-            current = finish(current);
-            currentFailures = 0;
         }
     }
 
-    private void onSent(Reply reply, int failures, Throwable error) {
-        if (error != null) {
-            scheduleRetry(reply, failures, error);
-            return;
-        }
-        delivered.increment();
-        Reply next = finish(reply);
-        if (next != null) {
-            attempt(next, 0);
-        }
-    }
-
-    private void scheduleRetry(Reply reply, int failures, Throwable error) {
-        failedAttempts.increment();
-        int attempts = failures + 1;
-        var delay = retryPolicy.delayAfter(attempts);
-        log.warn("reply delivery failed reply={} channel={} attempt={} retryInMs={} reason={}",
-                reply.replyId(), reply.channel(), attempts, delay.toMillis(), rootMessage(error));
-        scheduler.schedule(delay, () -> attempt(reply, attempts));
-    }
-
-    private static CompletableFuture<Void> sendSafely(ReplyTransport transport, Reply reply) {
+    /** Frees the send's slot and acts on the platform's verdict; what that clears to go is added to {@code ready}. */
+    private void settle(Send send, CompletableFuture<SendOutcome> result, ArrayDeque<Send> ready) {
+        SendOutcome outcome = outcomeOf(result);
+        Reply reply = send.attempt().reply();
+        lock.lock();
         try {
-            return transport.send(reply);
+            send.route().sending--;
+            admitWaiting(send.route(), ready);
+        } finally {
+            lock.unlock();
+        }
+        switch (outcome.verdict()) {
+            case DELIVERED -> {
+                delivered.increment();
+                // The reply went out; failing to record it only risks one resend after a restart.
+                journal.markDelivered(reply.replyId()).whenComplete(logFailure("delivery", send));
+                advance(reply, ready);
+            }
+            case REFUSED -> {
+                failed.increment();
+                log.warn("reply refused, marked failed reply={} session={} channel={} reason={}", reply.replyId(),
+                        reply.sessionKey(), reply.channel(), outcome.reason());
+                journal.markFailed(reply.replyId(), outcome.reason()).whenComplete(logFailure("failure", send));
+                advance(reply, ready);
+            }
+            case RETRY -> scheduleRetry(send.attempt(), outcome);
+        }
+    }
+
+    private void scheduleRetry(Attempt attempt, SendOutcome outcome) {
+        failedAttempts.increment();
+        Attempt again = new Attempt(attempt.reply(), attempt.failures() + 1);
+        Duration asked = outcome.retryAfter();
+        Duration delay = asked == null ? retryPolicy.delayAfter(again.failures())
+                : asked.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : asked;
+        log.warn("reply delivery failed reply={} channel={} attempt={} retryInMs={} reason={}",
+                again.reply().replyId(), again.reply().channel(), again.failures(), delay.toMillis(), outcome.reason());
+        scheduler.schedule(delay, () -> {
+            Send send;
+            lock.lock();
+            try {
+                send = admit(again);
+            } finally {
+                lock.unlock();
+            }
+            if (send != null) {
+                drain(send);
+            }
+        });
+    }
+
+    /** Takes the settled head off its lane and clears the lane's next reply to go, if any. */
+    private void advance(Reply settled, ArrayDeque<Send> ready) {
+        lock.lock();
+        try {
+            ArrayDeque<Reply> lane = lanes.get(settled.sessionKey());
+            lane.removeFirst();
+            Reply next = lane.peekFirst();
+            if (next == null) {
+                lanes.remove(settled.sessionKey());
+                emptied.signalAll();
+                return;
+            }
+            Send send = admit(new Attempt(next, 0));
+            if (send != null) {
+                ready.add(send);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static CompletableFuture<SendOutcome> sendSafely(Send send) {
+        try {
+            return send.transport().send(send.attempt().reply());
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
     }
 
-    private static Throwable failureOf(CompletableFuture<Void> done) {
+    /** The verdict of a settled send; a fault without one is a retry with its root cause as the reason. */
+    private static SendOutcome outcomeOf(CompletableFuture<SendOutcome> done) {
         try {
-            done.join();
-            return null;
+            return done.join();
         } catch (CompletionException | CancellationException e) {
-            return e;
+            return SendOutcome.retry(rootMessage(e), null);
         }
     }
 
-    /** Records the reply as delivered and returns the session's next reply, if any. */
-    private Reply finish(Reply reply) {
-        journal.markDelivered(reply.replyId()).whenComplete((ok, error) -> {
+    private static BiConsumer<Void, Throwable> logFailure(String what, Send send) {
+        return (ok, error) -> {
             if (error != null) {
-                // The reply went out; failing to record it only risks one resend after a restart.
-                log.error("could not record delivery reply={}", reply.replyId(), error);
+                log.error("could not record reply {} reply={}", what, send.attempt().reply().replyId(), error);
             }
-        });
-        lock.lock();
-        try {
-            ArrayDeque<Reply> lane = lanes.get(reply.sessionKey());
-            lane.removeFirst();
-            Reply next = lane.peekFirst();
-            if (next == null) {
-                lanes.remove(reply.sessionKey());
-                emptied.signalAll();
-            }
-            return next;
-        } finally {
-            lock.unlock();
-        }
+        };
     }
 
     private static String rootMessage(Throwable error) {

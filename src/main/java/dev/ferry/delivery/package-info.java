@@ -1,7 +1,9 @@
 /**
  * Delivery: sends replies from the outbox through their channel's {@link dev.ferry.delivery.ReplyTransport},
- * retrying with capped exponential backoff until the platform accepts. It receives replies the journal
- * has already committed, and tells the journal when each is delivered. Per session, replies go out in
- * the order their turns completed; it never drops a reply because sending failed.
+ * a bounded number at once per channel, retrying with capped exponential backoff until the platform
+ * accepts. It receives replies the journal has already committed, and tells the journal when each is
+ * delivered, or failed because the platform refused it for good ({@link dev.ferry.delivery.SendOutcome}).
+ * Per session, replies go out in the order their turns completed; it never drops a reply because sending
+ * failed, and never lets a refused one hold back the session's next.
  */
 package dev.ferry.delivery;

@@ -75,7 +75,13 @@ public final class Gateway implements AutoCloseable {
 
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final SystemScheduler scheduler = new SystemScheduler("ferry-timer");
-    private final ExecutorService turnExecutor = Executors.newCachedThreadPool(daemonThreads("ferry-turn-"));
+    /**
+     * Turn steps never wait on each other and backends answer asynchronously, so a few threads serve any
+     * number of turns; a cached pool would start one per task in a burst.
+     */
+    private final ExecutorService turnExecutor = Executors.newFixedThreadPool(4, daemonThreads("ferry-turn-"));
+    /** The reply client's threads, started on first use: its tasks never block, so two serve any number of sends. */
+    private final ExecutorService httpExecutor = Executors.newFixedThreadPool(2, daemonThreads("ferry-http-"));
     private final Journal journal;
     private final Outbox outbox;
     private final TurnScheduler turns;
@@ -190,7 +196,7 @@ public final class Gateway implements AutoCloseable {
         }
         if (!now.enabled()) {
             webhook = null;
-            outbox.useTransport(WEBHOOK, null);
+            outbox.useTransport(WEBHOOK, null, now.maxConcurrentSends());
             InboundDebouncer closing = debouncers.remove(WEBHOOK);
             if (closing != null) {
                 closing.close();
@@ -198,7 +204,7 @@ public final class Gateway implements AutoCloseable {
             return;
         }
         outbox.useTransport(WEBHOOK, now.replyUrl() == null ? null
-                : new WebhookReplyTransport(httpClient(), URI.create(now.replyUrl())));
+                : new WebhookReplyTransport(httpClient(), URI.create(now.replyUrl())), now.maxConcurrentSends());
         debouncers.computeIfAbsent(WEBHOOK, channel -> new InboundDebouncer(channel,
                 DebounceSettings.forChannel(next.messages().inbound(), channel), toSessions, scheduler,
                 RetryPolicy.DEFAULT, debouncerRegistry, metrics));
@@ -209,7 +215,7 @@ public final class Gateway implements AutoCloseable {
     /** Built on first use: an HTTP client sets up TLS, which costs start-up time a loopback-only gateway never needs. */
     private synchronized HttpClient httpClient() {
         if (httpClient == null) {
-            httpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+            httpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).executor(httpExecutor).build();
         }
         return httpClient;
     }
@@ -373,6 +379,8 @@ public final class Gateway implements AutoCloseable {
                 .addSync("sessions.list", this::sessionsList)
                 .addSync("chat.history", this::chatHistory)
                 .add("sessions.reset", this::resetSession)
+                .addSync("replies.failed", this::failedReplies)
+                .add("replies.retry", this::retryReply)
                 .add("gateway.reload", params -> reload("rpc").thenApply(configRpc::describe));
         configRpc.register(methods);
         return methods;
@@ -411,7 +419,7 @@ public final class Gateway implements AutoCloseable {
                 .put("dropped", stats.dropped())
                 .put("superseded", stats.superseded())
                 .put("pending", stats.pending());
-        status.putObject("outbox").put("pending", stats.outboxPending());
+        status.putObject("outbox").put("pending", stats.outboxPending()).put("failed", stats.outboxFailed());
         return status;
     }
 
@@ -454,16 +462,50 @@ public final class Gateway implements AutoCloseable {
                 .thenApply(ignored -> Json.object().put("sessionKey", sessionKey).put("reset", true));
     }
 
+    /** Failed replies, newest first, with the reason the platform gave. */
+    private JsonNode failedReplies(ObjectNode params) {
+        ArrayNode replies = Json.MAPPER.createArrayNode();
+        journal.failedReplies(limit(params)).forEach(failed -> replies.addObject()
+                .put("replyId", failed.reply().replyId())
+                .put("sessionKey", failed.reply().sessionKey())
+                .put("channel", failed.reply().channel())
+                .put("conversation", failed.reply().conversation())
+                .put("reason", failed.reason())
+                .put("failedAtEpochMs", failed.failedAtEpochMs())
+                .put("text", failed.reply().text()));
+        return Json.object().set("replies", replies);
+    }
+
+    /** Puts one failed reply back in the outbox; a second call for it fails until it has failed again. */
+    private CompletableFuture<JsonNode> retryReply(ObjectNode params) {
+        String replyId = params.path("replyId").asText("");
+        if (replyId.isBlank()) {
+            throw RpcException.invalidParams("params.replyId: required (see replies.failed)");
+        }
+        return outbox.retryFailed(replyId).thenApply(requeued -> {
+            if (requeued.isEmpty()) {
+                throw new RpcException("NOT_FOUND", 404, "params.replyId: no failed reply \"" + replyId
+                        + "\" (see replies.failed)");
+            }
+            return Json.object().put("replyId", replyId).put("requeued", true);
+        });
+    }
+
+    /** {@code params.limit}: a positive integer, 50 when absent, at most 1000. */
+    private static int limit(ObjectNode params) {
+        JsonNode limitNode = params.get("limit");
+        if (limitNode != null && (!limitNode.canConvertToInt() || limitNode.asInt() < 1)) {
+            throw RpcException.invalidParams("params.limit: must be a positive integer");
+        }
+        return limitNode == null ? 50 : Math.min(limitNode.asInt(), 1000);
+    }
+
     private JsonNode chatHistory(ObjectNode params) {
         String sessionKey = params.path("sessionKey").asText("");
         if (sessionKey.isBlank()) {
             throw RpcException.invalidParams("params.sessionKey: required (see sessions.list)");
         }
-        JsonNode limitNode = params.get("limit");
-        if (limitNode != null && (!limitNode.canConvertToInt() || limitNode.asInt() < 1)) {
-            throw RpcException.invalidParams("params.limit: must be a positive integer");
-        }
-        int limit = limitNode == null ? 50 : Math.min(limitNode.asInt(), 1000);
+        int limit = limit(params);
         ArrayNode exchanges = Json.MAPPER.createArrayNode();
         journal.transcript(sessionKey, limit).forEach(exchange -> exchanges.addObject()
                 .put("turnId", exchange.turnId())
@@ -518,6 +560,7 @@ public final class Gateway implements AutoCloseable {
         closeQuietly(runLoop);
         debouncers.values().forEach(Gateway::closeQuietly);
         turnExecutor.shutdown();
+        httpExecutor.shutdown();
         try {
             turnExecutor.awaitTermination(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -2,12 +2,14 @@ package dev.ferry.journal;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +35,8 @@ public final class InMemoryJournal implements Journal {
     private final TreeMap<Long, InboundMessage> pending = new TreeMap<>();
     private final Map<Long, Long> turnBySeq = new HashMap<>();
     private final LinkedHashMap<String, Reply> outbox = new LinkedHashMap<>();
+    /** Failed replies, oldest failure first. */
+    private final LinkedHashMap<String, FailedReply> failed = new LinkedHashMap<>();
     /** Only sessions with at least one exchange: a deque is removed, never left empty. */
     private final Map<String, Deque<Exchange>> transcripts = new HashMap<>();
     /** Per session, the number of the completion that last touched it. */
@@ -253,6 +257,35 @@ public final class InMemoryJournal implements Journal {
     }
 
     @Override
+    public CompletableFuture<Void> markFailed(String replyId, String reason) {
+        lock.lock();
+        try {
+            Reply reply = outbox.remove(replyId);
+            if (reply != null) {
+                failed.put(replyId, new FailedReply(reply, reason, System.currentTimeMillis()));
+            }
+            return CompletableFuture.completedFuture(null);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Optional<Reply>> requeueFailed(String replyId) {
+        lock.lock();
+        try {
+            FailedReply failure = failed.remove(replyId);
+            if (failure == null) {
+                return CompletableFuture.completedFuture(Optional.empty());
+            }
+            outbox.put(replyId, failure.reply());
+            return CompletableFuture.completedFuture(Optional.of(failure.reply()));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public List<InboundMessage> pendingMessages() {
         lock.lock();
         try {
@@ -311,6 +344,18 @@ public final class InMemoryJournal implements Journal {
     }
 
     @Override
+    public List<FailedReply> failedReplies(int limit) {
+        lock.lock();
+        try {
+            List<FailedReply> newestFirst = new ArrayList<>(failed.values());
+            Collections.reverse(newestFirst);
+            return List.copyOf(newestFirst.subList(0, Math.min(Math.max(limit, 0), newestFirst.size())));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public List<Exchange> transcript(String sessionKey, int limit) {
         lock.lock();
         try {
@@ -354,7 +399,8 @@ public final class InMemoryJournal implements Journal {
     public JournalStats stats() {
         lock.lock();
         try {
-            return new JournalStats(lastSeq, duplicates, done, dropped, superseded, pending.size(), outbox.size());
+            return new JournalStats(lastSeq, duplicates, done, dropped, superseded, pending.size(), outbox.size(),
+                    failed.size());
         } finally {
             lock.unlock();
         }

@@ -2,6 +2,7 @@ package dev.ferry.journal;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 import dev.ferry.config.QueueOverride;
@@ -60,6 +61,12 @@ public interface Journal extends AutoCloseable {
     /** Records that the platform accepted the reply; it leaves the outbox. */
     CompletableFuture<Void> markDelivered(String replyId);
 
+    /** Records that the platform refused the reply for good, and why; it stays out of every later send and replay. */
+    CompletableFuture<Void> markFailed(String replyId, String reason);
+
+    /** Makes a failed reply undelivered again and returns it; empty when no failed reply has that id. */
+    CompletableFuture<Optional<Reply>> requeueFailed(String replyId);
+
     /** Messages not yet done, in journal order: what a new start must run again. */
     List<InboundMessage> pendingMessages();
 
@@ -68,14 +75,17 @@ public interface Journal extends AutoCloseable {
 
     /**
      * Deletes what is older than the cutoff and no longer needed; returns rows removed. That is settled
-     * messages, finished turns and delivered replies; each session's exchanges except its newest
+     * messages, finished turns, delivered and failed replies; each session's exchanges except its newest
      * {@code keepExchanges}; and the stored {@code /queue} settings of a session saved before the cutoff
      * once it has no exchange left and no turn open.
      */
     CompletableFuture<Integer> prune(long olderThanEpochMs, int keepExchanges);
 
-    /** Replies not yet delivered, oldest first. */
+    /** Replies neither delivered nor failed, oldest first. */
     List<Reply> undeliveredReplies();
+
+    /** The newest {@code limit} failed replies, newest first. */
+    List<FailedReply> failedReplies(int limit);
 
     /** The newest {@code limit} exchanges of a session, oldest first. */
     List<Exchange> transcript(String sessionKey, int limit);

@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -634,9 +635,31 @@ public final class SqliteJournal implements Journal {
     }
 
     @Override
+    public CompletableFuture<Void> markFailed(String replyId, String reason) {
+        return submit(() -> {
+            update("UPDATE outbox SET failed_at = ?, failure = ? WHERE reply_id = ? AND delivered_at IS NULL",
+                    System.currentTimeMillis(), reason, replyId);
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Optional<Reply>> requeueFailed(String replyId) {
+        return submit(() -> {
+            PreparedStatement requeue = cached("UPDATE outbox SET failed_at = NULL, failure = NULL"
+                    + " WHERE reply_id = ? AND failed_at IS NOT NULL RETURNING *");
+            requeue.setString(1, replyId);
+            try (ResultSet row = requeue.executeQuery()) {
+                return row.next() ? Optional.of(replyFrom(row)) : Optional.empty();
+            }
+        });
+    }
+
+    @Override
     public CompletableFuture<Integer> prune(long olderThanEpochMs, int keepExchanges) {
         return submit(() -> pruneMessages(olderThanEpochMs)
                 + update("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?", olderThanEpochMs)
+                + update("DELETE FROM outbox WHERE failed_at < ?", olderThanEpochMs)
                 + update("DELETE FROM turns WHERE state <> 0 AND created_at < ?", olderThanEpochMs)
                 + update(PRUNE_TRANSCRIPT, keepExchanges, olderThanEpochMs)
                 + update("DELETE FROM sessions WHERE updated_at < ? AND session_key NOT IN (SELECT session_key FROM transcript)"
@@ -788,17 +811,37 @@ public final class SqliteJournal implements Journal {
         return read(connection -> {
             List<Reply> replies = new ArrayList<>();
             try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY created_at, rowid")) {
+                    "SELECT * FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL ORDER BY created_at, rowid")) {
                 ResultSet rows = select.executeQuery();
                 while (rows.next()) {
-                    replies.add(new Reply(rows.getString("reply_id"), rows.getLong("turn_id"), rows.getString("session_key"),
-                            rows.getString("channel"), rows.getString("account"), rows.getString("conversation"),
-                            rows.getString("recipient"), rows.getString("thread_id"), rows.getString("text"),
-                            fromJson(rows.getString("in_reply_to"), new TypeReference<List<String>>() {})));
+                    replies.add(replyFrom(rows));
                 }
             }
             return replies;
         });
+    }
+
+    @Override
+    public List<FailedReply> failedReplies(int limit) {
+        return read(connection -> {
+            List<FailedReply> failed = new ArrayList<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT * FROM outbox WHERE failed_at IS NOT NULL ORDER BY failed_at DESC, rowid DESC LIMIT ?")) {
+                select.setInt(1, Math.max(limit, 0));
+                ResultSet rows = select.executeQuery();
+                while (rows.next()) {
+                    failed.add(new FailedReply(replyFrom(rows), rows.getString("failure"), rows.getLong("failed_at")));
+                }
+            }
+            return failed;
+        });
+    }
+
+    private static Reply replyFrom(ResultSet row) throws SQLException {
+        return new Reply(row.getString("reply_id"), row.getLong("turn_id"), row.getString("session_key"),
+                row.getString("channel"), row.getString("account"), row.getString("conversation"),
+                row.getString("recipient"), row.getString("thread_id"), row.getString("text"),
+                fromJson(row.getString("in_reply_to"), new TypeReference<List<String>>() {}));
     }
 
     @Override
@@ -870,14 +913,16 @@ public final class SqliteJournal implements Journal {
                 while (rows.next()) {
                     byState.put(rows.getInt(1), rows.getLong(2));
                 }
-                ResultSet outbox = statement.executeQuery("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL");
+                ResultSet outbox = statement.executeQuery(
+                        "SELECT COUNT(*) - COUNT(failed_at), COUNT(failed_at) FROM outbox WHERE delivered_at IS NULL");
                 long outboxPending = outbox.next() ? outbox.getLong(1) : 0;
+                long outboxFailed = outbox.getLong(2);
                 ResultSet dup = statement.executeQuery("SELECT value FROM meta WHERE key = 'duplicates'");
                 long duplicates = dup.next() ? Long.parseLong(dup.getString(1)) : 0;
                 long received = byState.values().stream().mapToLong(Long::longValue).sum();
                 return new JournalStats(received, duplicates, byState.getOrDefault(SqliteSchema.DONE, 0L),
                         byState.getOrDefault(SqliteSchema.DROPPED, 0L), byState.getOrDefault(SqliteSchema.SUPERSEDED, 0L),
-                        byState.getOrDefault(SqliteSchema.PENDING, 0L), outboxPending);
+                        byState.getOrDefault(SqliteSchema.PENDING, 0L), outboxPending, outboxFailed);
             }
         });
     }

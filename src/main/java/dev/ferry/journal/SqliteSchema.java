@@ -11,6 +11,8 @@ import java.sql.Statement;
  * Messages carry no unique index on their dedupe identity: {@link DedupeIndex} holds it in memory, and
  * {@code dedupe_key} keeps each row's key so that opening reads two numbers a row, not four strings.
  * Rows written without a key get theirs the first time a journal opens after (see {@link #keyUnkeyedRows}).
+ * An outbox row is undelivered, delivered ({@code delivered_at}) or failed ({@code failed_at}, with {@code failure}
+ * saying why); the failure columns are added to an outbox from before them.
  */
 final class SqliteSchema {
 
@@ -41,7 +43,7 @@ final class SqliteSchema {
         CREATE TABLE IF NOT EXISTS outbox (
           reply_id TEXT PRIMARY KEY, turn_id INTEGER NOT NULL, session_key TEXT NOT NULL, channel TEXT NOT NULL,
           account TEXT NOT NULL, conversation TEXT NOT NULL, recipient TEXT, thread_id TEXT, text TEXT NOT NULL,
-          in_reply_to TEXT NOT NULL, created_at INTEGER NOT NULL, delivered_at INTEGER)""",
+          in_reply_to TEXT NOT NULL, created_at INTEGER NOT NULL, delivered_at INTEGER, failed_at INTEGER, failure TEXT)""",
         "CREATE INDEX IF NOT EXISTS outbox_undelivered ON outbox(created_at) WHERE delivered_at IS NULL",
         """
         CREATE TABLE IF NOT EXISTS transcript (
@@ -67,6 +69,11 @@ final class SqliteSchema {
                 statement.execute("ALTER TABLE sessions ADD COLUMN updated_at INTEGER");
                 statement.execute("UPDATE sessions SET updated_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000");
             }
+            if (!hasColumn(statement, "outbox", "failed_at")) {
+                statement.execute("ALTER TABLE outbox ADD COLUMN failed_at INTEGER");
+                statement.execute("ALTER TABLE outbox ADD COLUMN failure TEXT");
+            }
+            statement.execute("CREATE INDEX IF NOT EXISTS outbox_failed ON outbox(failed_at) WHERE failed_at IS NOT NULL");
         }
     }
 

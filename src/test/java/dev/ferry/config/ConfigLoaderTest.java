@@ -54,7 +54,7 @@ class ConfigLoaderTest {
         assertThat(config.messages().inbound()).isEqualTo(new InboundConfig(0, 0, 50, 2048, Map.of()));
         assertThat(config.messages().queue()).isEqualTo(
                 new QueueConfig(QueueMode.COLLECT, 1000, 0, 20, DropPolicy.SUMMARIZE, true, Map.of()));
-        assertThat(config.channels().webhook()).isEqualTo(new WebhookConfig(true, Secret.NONE, null));
+        assertThat(config.channels().webhook()).isEqualTo(new WebhookConfig(true, Secret.NONE, null, 16));
         assertThat(config.channels().webchat().enabled()).isTrue();
         assertThat(config.channels().telegram()).isEqualTo(new TelegramConfig(false, Secret.NONE, "TELEGRAM_BOT_TOKEN",
                 "https://api.telegram.org", 30, java.util.List.of("*"), true));
@@ -116,7 +116,8 @@ class ConfigLoaderTest {
                              byChannel: { webchat: { mode: "interrupt", cap: 2 } } },
                   },
                   channels: {
-                    webhook: { enabled: false, token: "wh-token", replyUrl: "http://127.0.0.1:9000/replies" },
+                    webhook: { enabled: false, token: "wh-token", replyUrl: "http://127.0.0.1:9000/replies",
+                               maxConcurrentSends: 4 },
                     webchat: { enabled: false },
                     telegram: { enabled: true, botToken: "123:abc", botTokenEnv: "TG", apiBaseUrl: "http://127.0.0.1:1",
                                 pollTimeoutS: 0, allowFrom: ["42", "@alice"], requireMention: false },
@@ -137,6 +138,7 @@ class ConfigLoaderTest {
         assertThat(config.messages().queue().settingsFor("webchat"))
                 .isEqualTo(new QueueSettings(QueueMode.INTERRUPT, 0, 2, DropPolicy.OLD));
         assertThat(config.channels().webhook().token().reveal()).isEqualTo("wh-token");
+        assertThat(config.channels().webhook().maxConcurrentSends()).isEqualTo(4);
         assertThat(config.channels().telegram().botToken().reveal()).isEqualTo("123:abc");
         assertThat(config.channels().telegram().allowFrom()).containsExactly("42", "@alice");
     }

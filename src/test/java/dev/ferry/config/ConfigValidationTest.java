@@ -140,6 +140,14 @@ class ConfigValidationTest {
     }
 
     @Test
+    void webhookConcurrentSendsMustBeBetweenOneAnd1024() {
+        assertThat(errorsOf("{channels: {webhook: {maxConcurrentSends: 0}}}"))
+                .containsExactly("channels.webhook.maxConcurrentSends: must be between 1 and 1024, got 0");
+        assertThat(errorsOf("{channels: {webhook: {maxConcurrentSends: 1025}}}"))
+                .containsExactly("channels.webhook.maxConcurrentSends: must be between 1 and 1024, got 1025");
+    }
+
+    @Test
     void portRangeAllowsZeroForAnEphemeralPort() throws Exception {
         assertThat(ConfigLoader.parse("{gateway: {port: 0}}", null).config().gateway().port()).isZero();
         assertThat(errorsOf("{gateway: {port: 65536}}"))

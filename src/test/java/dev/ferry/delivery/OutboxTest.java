@@ -20,6 +20,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 class OutboxTest {
 
+    private static final int SLOTS = 16;
+
     private final InMemoryJournal journal = new InMemoryJournal();
     private final ManualScheduler scheduler = new ManualScheduler();
     private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
@@ -29,7 +31,7 @@ class OutboxTest {
 
     @Test
     void deliversThroughTheChannelTransport() {
-        outbox.useTransport("webhook", transport);
+        outbox.useTransport("webhook", transport, SLOTS);
         Reply reply = commit("c1", "m1");
 
         outbox.enqueue(reply);
@@ -49,7 +51,7 @@ class OutboxTest {
 
     @Test
     void retriesAFailedSendWithBackoffUntilItSucceeds() {
-        outbox.useTransport("webhook", transport);
+        outbox.useTransport("webhook", transport, SLOTS);
         Reply reply = commit("c1", "m1");
         outbox.enqueue(reply);
 
@@ -77,7 +79,7 @@ class OutboxTest {
 
     @Test
     void backoffIsCappedAtTheMaximum() {
-        outbox.useTransport("webhook", transport);
+        outbox.useTransport("webhook", transport, SLOTS);
         outbox.enqueue(commit("c1", "m1"));
         for (int failure = 1; failure <= 6; failure++) {
             transport.reject("down");
@@ -94,7 +96,7 @@ class OutboxTest {
 
     @Test
     void laterRepliesOfASessionWaitForAnEarlierRetry() {
-        outbox.useTransport("webhook", transport);
+        outbox.useTransport("webhook", transport, SLOTS);
         Reply first = commit("c1", "m1");
         Reply second = commit("c1", "m2");
         outbox.enqueue(first);
@@ -116,7 +118,7 @@ class OutboxTest {
 
     @Test
     void sessionsDoNotBlockEachOther() {
-        outbox.useTransport("webhook", transport);
+        outbox.useTransport("webhook", transport, SLOTS);
         Reply stuck = commit("c1", "m1");
         Reply other = commit("c2", "m1");
 
@@ -125,7 +127,7 @@ class OutboxTest {
         outbox.enqueue(other);
 
         assertThat(transport.sentIds()).containsExactly(stuck.replyId(), other.replyId());
-        transport.attemptFor(other.replyId()).result().complete(null);
+        transport.accept(other.replyId());
         assertThat(journal.undeliveredReplies()).containsExactly(stuck);
         assertThat(outbox.pendingCount()).isOne();
     }
@@ -144,8 +146,8 @@ class OutboxTest {
     @Test
     void transportIsChosenByTheReplysChannel() {
         RecordingTransport telegram = new RecordingTransport();
-        outbox.useTransport("telegram", telegram);
-        outbox.useTransport("webhook", transport);
+        outbox.useTransport("telegram", telegram, SLOTS);
+        outbox.useTransport("webhook", transport, SLOTS);
         Reply webhookReply = commit("c1", "m1");
 
         outbox.enqueue(webhookReply);
@@ -156,12 +158,12 @@ class OutboxTest {
 
     @Test
     void removingTheTransportLetsAWaitingRetryFinishIntoHistory() {
-        outbox.useTransport("webhook", transport);
+        outbox.useTransport("webhook", transport, SLOTS);
         Reply reply = commit("c1", "m1");
         outbox.enqueue(reply);
         transport.reject("down");
 
-        outbox.useTransport("webhook", null);
+        outbox.useTransport("webhook", null, SLOTS);
         scheduler.advance(Duration.ofMillis(100));
 
         assertThat(transport.sentIds()).hasSize(1);
@@ -171,13 +173,13 @@ class OutboxTest {
 
     @Test
     void longLaneOfHistoryOnlyRepliesDoesNotOverflowTheStack() {
-        outbox.useTransport("webhook", transport);
+        outbox.useTransport("webhook", transport, SLOTS);
         List<Reply> replies = replies("agent:main:webhook:default:c1", 50_000);
         replies.forEach(outbox::enqueue);
         assertThat(outbox.pendingCount()).isEqualTo(50_000);
 
         // The channel loses its reply URL while its head reply is in flight: the rest go to history.
-        outbox.useTransport("webhook", null);
+        outbox.useTransport("webhook", null, SLOTS);
         transport.accept();
 
         assertThat(outbox.pendingCount()).isZero();
@@ -186,7 +188,7 @@ class OutboxTest {
 
     @Test
     void longLaneOfRepliesAcceptedAtOnceDoesNotOverflowTheStack() {
-        outbox.useTransport("webhook", transport);
+        outbox.useTransport("webhook", transport, SLOTS);
         List<Reply> replies = replies("agent:main:webhook:default:c1", 50_000);
         replies.forEach(outbox::enqueue);
 
@@ -194,13 +196,154 @@ class OutboxTest {
         List<String> sent = new ArrayList<>();
         outbox.useTransport("webhook", reply -> {
             sent.add(reply.replyId());
-            return CompletableFuture.completedFuture(null);
-        });
+            return CompletableFuture.completedFuture(SendOutcome.DELIVERED);
+        }, SLOTS);
         transport.accept();
 
         assertThat(outbox.pendingCount()).isZero();
         assertThat(sent).hasSize(49_999);
         assertThat(sent.get(sent.size() - 1)).isEqualTo(replies.get(replies.size() - 1).replyId());
+    }
+
+    @Test
+    void aRefusedReplyIsMarkedFailedWithItsReasonAndTheSessionsNextReplyGoesOnAtOnce() {
+        outbox.useTransport("webhook", transport, SLOTS);
+        Reply refused = commit("c1", "m1");
+        Reply next = commit("c1", "m2");
+        outbox.enqueue(refused);
+        outbox.enqueue(next);
+
+        transport.refuse("HTTP 400: unknown chat");
+
+        assertThat(transport.sentIds()).as("no wait, no retry").containsExactly(refused.replyId(), next.replyId());
+        assertThat(scheduler.pendingTasks()).isZero();
+        assertThat(journal.failedReplies(10)).singleElement().satisfies(failed -> {
+            assertThat(failed.reply()).isEqualTo(refused);
+            assertThat(failed.reason()).isEqualTo("HTTP 400: unknown chat");
+        });
+        assertThat(journal.undeliveredReplies()).containsExactly(next);
+        assertThat(metrics.counter("ferry.replies.failed").count()).isEqualTo(1);
+        assertThat(metrics.counter("ferry.delivery.failed.attempts").count()).isZero();
+
+        transport.accept();
+        scheduler.advance(Duration.ofHours(1));
+
+        assertThat(transport.sentIds()).hasSize(2);
+        assertThat(outbox.pendingCount()).isZero();
+        assertThat(journal.stats().outboxFailed()).isOne();
+        assertThat(journal.stats().outboxPending()).isZero();
+    }
+
+    @Test
+    void retryFailedSendsAFailedReplyAgainOnce() {
+        outbox.useTransport("webhook", transport, SLOTS);
+        Reply reply = commit("c1", "m1");
+        outbox.enqueue(reply);
+        transport.refuse("HTTP 404");
+
+        assertThat(outbox.retryFailed(reply.replyId()).join()).contains(reply);
+        assertThat(outbox.retryFailed(reply.replyId()).join()).as("already back in the outbox").isEmpty();
+
+        assertThat(transport.sentIds()).containsExactly(reply.replyId(), reply.replyId());
+        assertThat(journal.failedReplies(10)).isEmpty();
+        transport.accept();
+        assertThat(journal.undeliveredReplies()).isEmpty();
+        assertThat(outbox.pendingCount()).isZero();
+        assertThat(metrics.counter("ferry.replies.delivered").count()).isEqualTo(1);
+    }
+
+    @Test
+    void retryFailedOfAReplyThatDidNotFailChangesNothing() {
+        outbox.useTransport("webhook", transport, SLOTS);
+        Reply pending = commit("c1", "m1");
+        outbox.enqueue(pending);
+
+        assertThat(outbox.retryFailed("fr-unknown-1").join()).isEmpty();
+        assertThat(outbox.retryFailed(pending.replyId()).join()).isEmpty();
+
+        assertThat(transport.sentIds()).containsExactly(pending.replyId());
+        assertThat(outbox.pendingCount()).isOne();
+    }
+
+    @Test
+    void aWaitThePlatformAsksForReplacesTheBackoff() {
+        outbox.useTransport("webhook", transport, SLOTS);
+        Reply reply = commit("c1", "m1");
+        outbox.enqueue(reply);
+
+        transport.retryAfter("HTTP 429", Duration.ofSeconds(5));
+        scheduler.advance(Duration.ofMillis(4_999));
+        assertThat(transport.sentIds()).hasSize(1);
+        scheduler.advance(Duration.ofMillis(1));
+        assertThat(transport.sentIds()).hasSize(2);
+
+        transport.retryAfter("HTTP 503", null);
+        scheduler.advance(Duration.ofMillis(200));
+        assertThat(transport.sentIds()).as("without a wait, the backoff of the second failure").hasSize(3);
+    }
+
+    @Test
+    void noMoreThanMaxConcurrentSendsAreInFlightAndWaitingSessionsGoInArrivalOrder() {
+        outbox.useTransport("webhook", transport, 2);
+        List<Reply> replies = List.of(commit("c1", "m1"), commit("c2", "m1"), commit("c3", "m1"), commit("c4", "m1"));
+        replies.forEach(outbox::enqueue);
+
+        assertThat(transport.inFlightIds()).containsExactly(replies.get(0).replyId(), replies.get(1).replyId());
+
+        transport.accept(replies.get(1).replyId());
+        assertThat(transport.inFlightIds()).as("a slow send holds only its own slot")
+                .containsExactly(replies.get(0).replyId(), replies.get(2).replyId());
+
+        transport.accept(replies.get(2).replyId());
+        transport.accept(replies.get(3).replyId());
+        transport.accept(replies.get(0).replyId());
+        assertThat(transport.sentIds()).containsExactlyElementsOf(replies.stream().map(Reply::replyId).toList());
+        assertThat(outbox.pendingCount()).isZero();
+    }
+
+    @Test
+    void aSessionWaitingOutItsBackoffHoldsNoSendSlot() {
+        outbox.useTransport("webhook", transport, 1);
+        Reply failing = commit("c1", "m1");
+        Reply other = commit("c2", "m1");
+        outbox.enqueue(failing);
+        outbox.enqueue(other);
+        assertThat(transport.inFlightIds()).containsExactly(failing.replyId());
+
+        transport.reject("connection refused");
+
+        assertThat(transport.inFlightIds()).containsExactly(other.replyId());
+        scheduler.advance(Duration.ofMillis(100));
+        assertThat(transport.inFlightIds()).as("the retry waits for the slot").containsExactly(other.replyId());
+        transport.accept();
+        assertThat(transport.inFlightIds()).containsExactly(failing.replyId());
+    }
+
+    @Test
+    void raisingTheBoundStartsWaitingSendsAndRemovingTheTransportSendsThemToHistory() {
+        outbox.useTransport("webhook", transport, 1);
+        List<Reply> replies = List.of(commit("c1", "m1"), commit("c2", "m1"), commit("c3", "m1"), commit("c4", "m1"));
+        replies.forEach(outbox::enqueue);
+
+        outbox.useTransport("webhook", transport, 2);
+        assertThat(transport.inFlightIds()).hasSize(2);
+
+        outbox.useTransport("webhook", null, 2);
+        assertThat(outbox.pendingCount()).as("the two in flight finish on their transport").isEqualTo(2);
+        assertThat(journal.undeliveredReplies()).containsExactly(replies.get(0), replies.get(1));
+        transport.accept(replies.get(0).replyId());
+        transport.accept(replies.get(1).replyId());
+        assertThat(outbox.pendingCount()).isZero();
+        assertThat(transport.sentIds()).hasSize(2);
+    }
+
+    @Test
+    void everyDeliveryMeterSaysWhatItCounts() {
+        assertThat(metrics.getMeters()).extracting(meter -> meter.getId().getName())
+                .contains("ferry.replies.delivered", "ferry.replies.failed", "ferry.delivery.failed.attempts",
+                        "ferry.outbox.pending");
+        assertThat(metrics.getMeters()).allSatisfy(meter ->
+                assertThat(meter.getId().getDescription()).as(meter.getId().getName()).isNotBlank());
     }
 
     private Reply commit(String conversation, String messageId) {

@@ -1,5 +1,6 @@
 package dev.ferry.delivery;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -8,16 +9,17 @@ import dev.ferry.journal.Reply;
 
 /**
  * A transport whose sends the test settles: each {@code send} is recorded with an open future, which
- * the test completes ({@link #accept}) or fails ({@link #reject}). Thread-safe; guarded by {@code this}.
+ * the test completes with a verdict ({@link #accept}, {@link #refuse}, {@link #retryAfter}) or fails as a
+ * fault without one ({@link #reject}). Thread-safe; guarded by {@code this}.
  */
 final class RecordingTransport implements ReplyTransport {
 
-    record Attempt(Reply reply, CompletableFuture<Void> result) {}
+    record Attempt(Reply reply, CompletableFuture<SendOutcome> result) {}
 
     private final List<Attempt> attempts = new ArrayList<>();
 
     @Override
-    public synchronized CompletableFuture<Void> send(Reply reply) {
+    public synchronized CompletableFuture<SendOutcome> send(Reply reply) {
         var attempt = new Attempt(reply, new CompletableFuture<>());
         attempts.add(attempt);
         return attempt.result();
@@ -28,16 +30,34 @@ final class RecordingTransport implements ReplyTransport {
         return attempts.stream().map(attempt -> attempt.reply().replyId()).toList();
     }
 
+    /** The reply ids of the sends not yet settled. */
+    synchronized List<String> inFlightIds() {
+        return attempts.stream().filter(attempt -> !attempt.result().isDone())
+                .map(attempt -> attempt.reply().replyId()).toList();
+    }
+
     synchronized Attempt last() {
         return attempts.get(attempts.size() - 1);
     }
 
     void accept() {
-        last().result().complete(null);
+        last().result().complete(SendOutcome.DELIVERED);
+    }
+
+    void accept(String replyId) {
+        attemptFor(replyId).result().complete(SendOutcome.DELIVERED);
     }
 
     void reject(String reason) {
         last().result().completeExceptionally(new RuntimeException(reason));
+    }
+
+    void refuse(String reason) {
+        last().result().complete(SendOutcome.refused(reason));
+    }
+
+    void retryAfter(String reason, Duration wait) {
+        last().result().complete(SendOutcome.retry(reason, wait));
     }
 
     synchronized Attempt attemptFor(String replyId) {

@@ -3,10 +3,16 @@ package dev.ferry.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.AfterEach;
@@ -15,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
 
 import dev.ferry.config.ConfigLoader;
 import dev.ferry.testing.GatewayClient;
@@ -92,8 +99,8 @@ class WebhookDeliveryIT {
     @Test
     void repliesOfASessionArriveInTheOrderOfItsMessages() throws Exception {
         // A delay keeps the session busy, so later messages queue behind the running turn; followup mode
-        // gives each its own turn and reply.
-        startGateway("agent: { echo: { delayMs: 5 } }, messages: { queue: { mode: 'followup', debounceMs: 0 } }");
+        // gives each its own turn and reply. The cap holds all 30, so a slow machine cannot make it drop one.
+        startGateway("agent: { echo: { delayMs: 5 } }, messages: { queue: { mode: 'followup', debounceMs: 0, cap: 50 } }");
         sink.failNext(1);
         List<String> texts = IntStream.range(0, 30).mapToObj(i -> "message " + i).toList();
 
@@ -134,6 +141,140 @@ class WebhookDeliveryIT {
         JsonNode journal = client.rpc("status").body().at("/payload/journal");
         assertThat(journal.get("received").asInt()).isEqualTo(1);
         assertThat(journal.get("duplicates").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void aRefusedReplyIsListedAsFailedAndTheConversationsNextReplyGoesOnWithoutAReset() throws Exception {
+        startGateway("");
+        sink.refuse("echo: to a gone chat", 400, "{\"error\":\"unknown chat\"}");
+
+        client.webhookMessage("r-1", "room", "hana", "to a gone chat");
+        await().atMost(Duration.ofSeconds(10)).until(() -> sink.requests().size() == 1);
+        client.webhookMessage("r-2", "room", "hana", "still there?");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> sink.accepted().size() == 1);
+        assertThat(sink.accepted().get(0).body().get("text").asText()).isEqualTo("echo: still there?");
+        String refusedId = sink.requests().get(0).idempotencyKey();
+        // Both marks are journaled just after the receiver answered.
+        await().atMost(Duration.ofSeconds(5)).until(() -> client.rpc("status").body().at("/payload/outbox")
+                .equals(Json.object().put("pending", 0).put("failed", 1)));
+        JsonNode failed = client.rpc("replies.failed").body().at("/payload/replies");
+        assertThat(failed).hasSize(1);
+        assertThat(failed.get(0).get("replyId").asText()).isEqualTo(refusedId);
+        assertThat(failed.get(0).get("sessionKey").asText()).isEqualTo("agent:main:webhook:default:room");
+        assertThat(failed.get(0).get("channel").asText()).isEqualTo("webhook");
+        assertThat(failed.get(0).get("conversation").asText()).isEqualTo("room");
+        assertThat(failed.get(0).get("reason").asText()).isEqualTo("HTTP 400: {\"error\":\"unknown chat\"}");
+        assertThat(failed.get(0).get("text").asText()).isEqualTo("echo: to a gone chat");
+        assertThat(failed.get(0).get("failedAtEpochMs").asLong()).isPositive();
+        assertThat(sink.requests()).extracting(ReplySink.Received::idempotencyKey).containsOnlyOnce(refusedId);
+        assertThat(client.get("/metrics", null).raw())
+                .contains("# HELP ferry_replies_failed_total Replies the platform refused for good")
+                .contains("ferry_replies_failed_total 1.0");
+    }
+
+    @Test
+    void repliesRetrySendsAFailedReplyAgainOnceTheReceiverAccepts() throws Exception {
+        startGateway("");
+        sink.refuse("echo: hello?", 404, "");
+        client.webhookMessage("t-1", "room", "ivan", "hello?");
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.rpc("replies.failed").body().at("/payload/replies").size() == 1);
+        String replyId = client.rpc("replies.failed").body().at("/payload/replies/0/replyId").asText();
+        sink.stopRefusing();
+
+        var retried = client.rpc("replies.retry", "{\"replyId\":\"" + replyId + "\"}");
+
+        assertThat(retried.status()).isEqualTo(200);
+        assertThat(retried.body().at("/payload/requeued").asBoolean()).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> sink.accepted().size() == 1);
+        assertThat(sink.accepted().get(0).idempotencyKey()).isEqualTo(replyId);
+        assertThat(client.rpc("replies.failed").body().at("/payload/replies")).isEmpty();
+        assertThat(client.rpc("status").body().at("/payload/outbox/failed").asInt()).isZero();
+        var again = client.rpc("replies.retry", "{\"replyId\":\"" + replyId + "\"}");
+        assertThat(again.status()).as("delivered now, so not failed").isEqualTo(404);
+        assertThat(again.body().at("/error/message").asText()).contains(replyId);
+    }
+
+    @Test
+    void repliesRetryNamesAMissingOrUnknownReplyIdAndChangesNothing() throws Exception {
+        startGateway("");
+
+        var unknown = client.rpc("replies.retry", "{\"replyId\":\"fr-nope-1\"}");
+        var missing = client.rpc("replies.retry", "{}");
+        var badLimit = client.rpc("replies.failed", "{\"limit\":0}");
+
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.body().at("/error/code").asText()).isEqualTo("NOT_FOUND");
+        assertThat(unknown.body().at("/error/message").asText())
+                .isEqualTo("params.replyId: no failed reply \"fr-nope-1\" (see replies.failed)");
+        assertThat(missing.status()).isEqualTo(400);
+        assertThat(missing.body().at("/error/message").asText()).isEqualTo("params.replyId: required (see replies.failed)");
+        assertThat(badLimit.status()).isEqualTo(400);
+        assertThat(badLimit.body().at("/error/message").asText()).isEqualTo("params.limit: must be a positive integer");
+        assertThat(sink.requests()).isEmpty();
+    }
+
+    @Test
+    void aFailedReplyIsNotSentAgainAfterARestart() throws Exception {
+        startGateway("");
+        sink.refuse("echo: first", 410, "gone");
+        client.webhookMessage("k-1", "room", "jon", "first");
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.rpc("status").body().at("/payload/outbox/failed").asInt() == 1);
+        String refusedId = sink.requests().get(0).idempotencyKey();
+        sink.stopRefusing();
+
+        gateway.close();
+        startGateway("");
+        client.webhookMessage("k-2", "room", "jon", "second");
+
+        // A replayed failed reply would head the session's lane, so it would arrive before this one.
+        await().atMost(Duration.ofSeconds(10)).until(() -> sink.accepted().size() == 1);
+        assertThat(sink.accepted().get(0).body().get("text").asText()).isEqualTo("echo: second");
+        assertThat(sink.requests()).extracting(ReplySink.Received::idempotencyKey).containsOnlyOnce(refusedId);
+        assertThat(client.rpc("replies.failed").body().at("/payload/replies/0/reason").asText()).isEqualTo("HTTP 410: gone");
+        assertThat(client.rpc("status").body().at("/payload/outbox/failed").asInt()).isOne();
+    }
+
+    @Test
+    void aSlowReceiverNeverHasMoreThanMaxConcurrentSendsInFlight() throws Exception {
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger mostInFlight = new AtomicInteger();
+        AtomicInteger answered = new AtomicInteger();
+        Semaphore release = new Semaphore(0);
+        ExecutorService handlers = Executors.newFixedThreadPool(12);
+        HttpServer slow = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        slow.setExecutor(handlers);
+        slow.createContext("/replies", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            release.acquireUninterruptibly();
+            inFlight.decrementAndGet();
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+            answered.incrementAndGet();
+        });
+        slow.start();
+        try {
+            gateway = Gateway.start(ConfigLoader.parse("{ gateway: { port: 0 }, state: { dir: '" + state + "' },"
+                    + " channels: { webhook: { maxConcurrentSends: 3, replyUrl: 'http://127.0.0.1:"
+                    + slow.getAddress().getPort() + "/replies' } } }", null));
+            client = new GatewayClient(gateway.url(), null);
+
+            for (int i = 0; i < 10; i++) {
+                client.webhookMessage("s-" + i, "slow-" + i, "kim", "hi " + i);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> inFlight.get() == 3
+                    && client.rpc("status").body().at("/payload/outbox/pending").asInt() == 10);
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> inFlight.get() == 3);
+            release.release(10);
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> answered.get() == 10);
+            assertThat(mostInFlight.get()).isEqualTo(3);
+        } finally {
+            release.release(100);
+            slow.stop(0);
+            handlers.shutdownNow();
+        }
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.ferry.journal;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 import dev.ferry.config.QueueOverride;
@@ -84,6 +85,16 @@ public class ForwardingJournal implements Journal {
     }
 
     @Override
+    public CompletableFuture<Void> markFailed(String replyId, String reason) {
+        return delegate.markFailed(replyId, reason);
+    }
+
+    @Override
+    public CompletableFuture<Optional<Reply>> requeueFailed(String replyId) {
+        return delegate.requeueFailed(replyId);
+    }
+
+    @Override
     public List<InboundMessage> pendingMessages() {
         return delegate.pendingMessages();
     }
@@ -101,6 +112,11 @@ public class ForwardingJournal implements Journal {
     @Override
     public List<Reply> undeliveredReplies() {
         return delegate.undeliveredReplies();
+    }
+
+    @Override
+    public List<FailedReply> failedReplies(int limit) {
+        return delegate.failedReplies(limit);
     }
 
     @Override

@@ -140,7 +140,7 @@ class SqliteJournalTest {
             assertThat(journal.append(unstorable)).as(unstorable.messageId())
                     .failsWithin(Duration.ofSeconds(5));
         }
-        assertThat(journal.stats()).isEqualTo(new JournalStats(0, 0, 0, 0, 0, 0, 0));
+        assertThat(journal.stats()).isEqualTo(new JournalStats(0, 0, 0, 0, 0, 0, 0, 0));
     }
 
     @Test
@@ -505,7 +505,7 @@ class SqliteJournalTest {
             assertThatThrownBy(() -> await(reopened.startTurn(SESSION, List.of(settled), "again")))
                     .hasCauseInstanceOf(IllegalStateException.class).hasMessageContaining("not pending");
         }
-        assertThat(journal.stats()).isEqualTo(new JournalStats(2, 0, 0, 1, 1, 0, 0));
+        assertThat(journal.stats()).isEqualTo(new JournalStats(2, 0, 0, 1, 1, 0, 0, 0));
     }
 
     @Test
@@ -526,7 +526,7 @@ class SqliteJournalTest {
         JournalStats stats = journal.stats();
         journal = reopen(journal);
 
-        assertThat(stats).isEqualTo(new JournalStats(5, 1, 2, 1, 1, 1, 3));
+        assertThat(stats).isEqualTo(new JournalStats(5, 1, 2, 1, 1, 1, 3, 0));
         assertThat(stats.received()).isEqualTo(stats.done() + stats.dropped() + stats.superseded() + stats.pending());
         assertThat(journal.stats()).as("after a restart").isEqualTo(stats);
     }
@@ -669,7 +669,7 @@ class SqliteJournalTest {
         assertThat(journal.pendingMessages()).containsExactly(running, queued);
         assertThat(journal.openTurns()).containsExactly(open);
         assertThat(journal.undeliveredReplies()).containsExactly(undelivered);
-        assertThat(journal.stats()).isEqualTo(new JournalStats(2, 0, 0, 0, 0, 2, 1));
+        assertThat(journal.stats()).isEqualTo(new JournalStats(2, 0, 0, 0, 0, 2, 1, 0));
         assertThat(await(journal.prune(System.currentTimeMillis() + 60_000, 20))).as("pruning again finds nothing").isZero();
     }
 

@@ -14,6 +14,7 @@ import dev.ferry.config.FerryConfig;
 import dev.ferry.config.QueueConfig;
 import dev.ferry.config.QueueMode;
 import dev.ferry.delivery.Outbox;
+import dev.ferry.delivery.SendOutcome;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.journal.InMemoryJournal;
 import dev.ferry.journal.InboundMessage;
@@ -48,8 +49,8 @@ final class QueueFixture {
     QueueFixture() {
         outbox.useTransport(TestMessages.CHANNEL, reply -> {
             sent.add(reply);
-            return CompletableFuture.completedFuture(null);
-        });
+            return CompletableFuture.completedFuture(SendOutcome.DELIVERED);
+        }, 16);
     }
 
     /** The built-in queue settings: collect, 1000 ms queue debounce, cap 20, summarize, notices on. */

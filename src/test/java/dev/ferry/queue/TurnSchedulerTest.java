@@ -18,6 +18,7 @@ import dev.ferry.config.DropPolicy;
 import dev.ferry.config.QueueConfig;
 import dev.ferry.config.QueueMode;
 import dev.ferry.delivery.Outbox;
+import dev.ferry.delivery.SendOutcome;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.journal.Exchange;
 import dev.ferry.journal.ForwardingJournal;
@@ -49,8 +50,8 @@ class TurnSchedulerTest {
     TurnSchedulerTest() {
         outbox.useTransport("webhook", reply -> {
             delivered.add(reply);
-            return CompletableFuture.completedFuture(null);
-        });
+            return CompletableFuture.completedFuture(SendOutcome.DELIVERED);
+        }, 16);
     }
 
     private TurnScheduler scheduler(int maxConcurrent) {

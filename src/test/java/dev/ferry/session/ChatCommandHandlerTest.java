@@ -24,6 +24,7 @@ import dev.ferry.config.QueueOverride;
 import dev.ferry.config.QueueSettings;
 import dev.ferry.config.SessionScope;
 import dev.ferry.delivery.Outbox;
+import dev.ferry.delivery.SendOutcome;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.journal.ForwardingJournal;
 import dev.ferry.journal.HeldDirectiveSaves;
@@ -65,8 +66,8 @@ class ChatCommandHandlerTest {
     ChatCommandHandlerTest() {
         outbox.useTransport(TestMessages.CHANNEL, reply -> {
             sent.add(reply);
-            return CompletableFuture.completedFuture(null);
-        });
+            return CompletableFuture.completedFuture(SendOutcome.DELIVERED);
+        }, 16);
     }
 
     // ---- /queue ----------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import com.sun.net.httpserver.HttpServer;
 
 /**
  * A real HTTP receiver for replies on an ephemeral loopback port. It records every request, and can be
- * told to answer the first N with 503, as a platform having a bad moment would.
+ * told to answer the first N with 503, as a platform having a bad moment would, or to refuse the replies
+ * with a given text, as a platform that does not know the chat would.
  */
 public final class ReplySink implements AutoCloseable {
 
@@ -22,20 +23,29 @@ public final class ReplySink implements AutoCloseable {
     /** One request as the sink saw it; {@code status} is what the sink answered. */
     public record Received(String idempotencyKey, JsonNode body, int status) {}
 
+    private record Refusal(String text, int status, byte[] body) {}
+
     private final HttpServer server;
     private final AtomicInteger failuresLeft = new AtomicInteger();
+    private volatile Refusal refusal;
     private final List<Received> requests = new ArrayList<>();
 
     public ReplySink() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/replies", exchange -> {
-            byte[] body = exchange.getRequestBody().readAllBytes();
-            int status = failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? 503 : 200;
+            JsonNode body = JSON.readTree(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            Refusal refusing = refusal;
+            boolean refused = refusing != null && refusing.text().equals(body.path("text").asText());
+            int status = refused ? refusing.status() : failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? 503 : 200;
             synchronized (requests) {
-                requests.add(new Received(exchange.getRequestHeaders().getFirst("Idempotency-Key"),
-                        JSON.readTree(new String(body, StandardCharsets.UTF_8)), status));
+                requests.add(new Received(exchange.getRequestHeaders().getFirst("Idempotency-Key"), body, status));
             }
-            exchange.sendResponseHeaders(status, -1);
+            if (refused) {
+                exchange.sendResponseHeaders(status, refusing.body().length);
+                exchange.getResponseBody().write(refusing.body());
+            } else {
+                exchange.sendResponseHeaders(status, -1);
+            }
             exchange.close();
         });
         server.start();
@@ -47,6 +57,15 @@ public final class ReplySink implements AutoCloseable {
 
     public void failNext(int count) {
         failuresLeft.set(count);
+    }
+
+    /** Answers {@code status} with {@code body} to every reply whose text is {@code text}, until {@link #stopRefusing}. */
+    public void refuse(String text, int status, String body) {
+        refusal = new Refusal(text, status, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public void stopRefusing() {
+        refusal = null;
     }
 
     /** Every request so far, in arrival order, whatever the sink answered. */

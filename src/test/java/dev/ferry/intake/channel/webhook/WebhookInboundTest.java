@@ -208,7 +208,7 @@ class WebhookInboundTest {
         post(AUTH, "{\"messageId\": \"m3\"}");
         post(AUTH, body("m4", "c1", "alice", ""));
 
-        assertThat(journal.stats()).isEqualTo(new JournalStats(0, 0, 0, 0, 0, 0, 0));
+        assertThat(journal.stats()).isEqualTo(new JournalStats(0, 0, 0, 0, 0, 0, 0, 0));
         assertThat(handedOn).isEmpty();
         // None of the refused ids was remembered: each is accepted once it arrives well-formed.
         assertThat(post(AUTH, body("m1", "c1", "alice", "hi")).status()).isEqualTo(202);
