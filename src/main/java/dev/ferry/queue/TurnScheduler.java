@@ -30,6 +30,7 @@ import dev.ferry.delivery.Outbox;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
+import dev.ferry.journal.JournalUnavailableException;
 import dev.ferry.journal.Turn;
 import dev.ferry.time.Scheduler;
 import io.micrometer.core.instrument.Counter;
@@ -728,17 +729,42 @@ public final class TurnScheduler {
             runTurn(queue, input.replayed(), 0);
             return;
         }
+        startTurn(input, 0);
+    }
+
+    /**
+     * Fixes the turn's inputs in the journal, then runs it. A journal that cannot take writes for now (a
+     * full disk) is waited out with backoff, the session still busy so that its later items stay behind:
+     * dropping the input here would leave acknowledged messages unanswered until a restart.
+     */
+    private void startTurn(TurnInput input, int failures) {
+        SessionQueue queue = input.queue();
         // Async on the turn executor: the journal's completion thread must stay free for acknowledgements.
         journal.startTurn(queue.sessionKey, input.messages(), input.prompt()).whenCompleteAsync((turn, error) -> {
-            if (error != null) {
+            if (error == null) {
+                runTurn(queue, turn, 0);
+            } else if (isUnavailable(error)) {
+                int attempts = failures + 1;
+                Duration delay = retryPolicy.delayAfter(attempts);
+                log.warn("journal unavailable; turn start retried session={} firstSeq={} attempt={} retryInMs={}",
+                        queue.sessionKey, input.messages().get(0).seq(), attempts, delay.toMillis());
+                scheduler.schedule(delay, () -> executor.execute(() -> startTurn(input, attempts)));
+            } else {
                 // The journal refused the turn's inputs: running it anyway could answer a message twice.
                 log.error("could not start turn session={} firstSeq={}", queue.sessionKey,
                         input.messages().get(0).seq(), error);
                 finishTurn(queue);
-                return;
             }
-            runTurn(queue, turn, 0);
         }, executor);
+    }
+
+    private static boolean isUnavailable(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof JournalUnavailableException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void runTurn(SessionQueue queue, Turn turn, int failures) {

@@ -25,6 +25,7 @@ import dev.ferry.journal.ForwardingJournal;
 import dev.ferry.journal.InMemoryJournal;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
+import dev.ferry.journal.JournalUnavailableException;
 import dev.ferry.journal.Reply;
 import dev.ferry.journal.Turn;
 import dev.ferry.time.ManualScheduler;
@@ -185,6 +186,27 @@ class TurnSchedulerTest {
     }
 
     @Test
+    void turnWhoseStartFindsTheJournalUnavailableIsStartedOnceItRecoversAndKeepsLaterBatchesBehind() {
+        TurnScheduler turns = scheduler(8);
+        journal.refuseStarts(2);
+        turns.submit(A, batch("a", "first"));
+        turns.submit(A, batch("a", "second"));
+
+        assertThat(backend.runs()).as("nothing runs while the journal cannot fix the inputs").isEmpty();
+        assertThat(turns.runningTurns()).as("the session stays busy while it waits").isOne();
+        scheduler.advance(Duration.ofMillis(100));
+        assertThat(backend.runs()).isEmpty();
+        scheduler.advance(Duration.ofMillis(200));
+        assertThat(backend.prompts()).containsExactly("first");
+
+        backend.run(0).answer("answer to first");
+        backend.run(1).answer("answer to second");
+
+        assertThat(delivered).extracting(Reply::text).containsExactly("answer to first", "answer to second");
+        assertThat(journal.pendingMessages()).isEmpty();
+    }
+
+    @Test
     void backendThatThrowsOnStartIsRetriedLikeAFailedRun() {
         var throwingOnce = new dev.ferry.agent.AgentBackend() {
             boolean thrown;
@@ -287,6 +309,7 @@ class TurnSchedulerTest {
     /** The in-memory journal, remembering every turn it started. */
     private static final class RecordingJournal extends ForwardingJournal {
         private final List<Turn> started = Collections.synchronizedList(new ArrayList<>());
+        private int refusals;
 
         RecordingJournal(Journal delegate) {
             super(delegate);
@@ -296,8 +319,17 @@ class TurnSchedulerTest {
             return List.copyOf(started);
         }
 
+        /** The next {@code count} turn starts fail as a full disk makes them fail. */
+        void refuseStarts(int count) {
+            refusals = count;
+        }
+
         @Override
         public CompletableFuture<Turn> startTurn(String sessionKey, List<InboundMessage> messages, String prompt) {
+            if (refusals > 0) {
+                refusals--;
+                return CompletableFuture.failedFuture(new JournalUnavailableException("journal: disk full", null));
+            }
             return super.startTurn(sessionKey, messages, prompt).thenApply(turn -> {
                 started.add(turn);
                 return turn;
