@@ -34,6 +34,11 @@ final class SessionQueue {
     Scheduler.Cancellable retryTimer;
     /** When the latest queued item joined: the quiet window counts from here; the drain bound from the oldest item's own time. */
     long lastEnqueuedAt;
+    /**
+     * When the first item queued since the last drain joined, or -1: the drain bound counts from here. Not
+     * the oldest item still queued, since the cap drops the oldest and the bound would then slide forever.
+     */
+    long firstQueuedAt = -1;
     Scheduler.Cancellable drainTimer;
     /** The next drain starts without the queue debounce (after an interrupt). */
     boolean skipDebounce;

@@ -187,6 +187,9 @@ public final class TurnScheduler {
             queue.skipDebounce = true;
             afterUnlock.add(abortTurn(queue, SUPERSEDED_BY_INTERRUPT));
         }
+        if (queue.firstQueuedAt < 0 || oldestStillQueued(queue) < 0) {
+            queue.firstQueuedAt = item.queuedAtMillis();
+        }
         addWithCap(queue, item, current, afterUnlock);
         queue.draining = true;
         queue.lastEnqueuedAt = item.queuedAtMillis();
@@ -651,14 +654,19 @@ public final class TurnScheduler {
         });
     }
 
-    /** Must hold lock. When the oldest item still queued joined; items leave in arrival order, so it is the first. */
+    /** Must hold lock. Where the drain bound counts from: the first queued item since the last drain, dropped or not. */
     private static long oldestQueuedAt(SessionQueue queue) {
+        return queue.firstQueuedAt >= 0 ? queue.firstQueuedAt : queue.lastEnqueuedAt;
+    }
+
+    /** Must hold lock. When the oldest item still queued joined, or -1; items leave in arrival order, so it is the first. */
+    private static long oldestStillQueued(SessionQueue queue) {
         for (QueuedItem item : queue.items) {
             if (item.queued()) {
                 return item.queuedAtMillis();
             }
         }
-        return queue.lastEnqueuedAt;
+        return -1;
     }
 
     /** A deadline that saturates: a window of Long.MAX_VALUE means never, not a negative time long past. */
@@ -719,6 +727,8 @@ public final class TurnScheduler {
             queue.unsummarizedDrops = 0;
             queue.summaryLines.clear();
         }
+        // What stays queued waits from its own arrival; drops by the cap never move this, or a fast stream would never drain.
+        queue.firstQueuedAt = oldestStillQueued(queue);
         List<InboundMessage> messages = taken.stream().flatMap(item -> item.messages().stream()).toList();
         return new TurnInput(queue, messages, prompt, null);
     }

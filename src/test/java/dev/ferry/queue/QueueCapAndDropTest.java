@@ -42,6 +42,25 @@ class QueueCapAndDropTest {
         assertThat(fixture.journal.pendingMessages()).isEmpty();
     }
 
+    @Test
+    void aStreamFasterThanTheCapCanHoldStillDrainsAtMaxWaitAfterItsFirstQueuedMessage() {
+        // Defaults: collect, debounce 1000 ms, so at most 5000 ms; cap 20. Ten messages a second fill the cap in
+        // two seconds, and from then on every new one drops the oldest: that must not move the bound.
+        TurnScheduler turns = fixture.turns(QueueFixture.defaults());
+        fixture.submit(turns, SESSION, fixture.message("first"));
+        fixture.submit(turns, SESSION, fixture.message("queued 0"));
+        backend.run(0).answer("ok");
+        for (int i = 1; i < 50; i++) {
+            fixture.advance(100);
+            fixture.submit(turns, SESSION, fixture.message("queued " + i));
+        }
+        assertThat(backend.runs()).as("4.9 s after the first queued message").hasSize(1);
+
+        fixture.advance(100);
+
+        assertThat(backend.runs()).as("drained 5 s after the first queued message").hasSize(2);
+    }
+
     /** Answers every run that has run for {@code millis} on the fixture's clock, noting when new ones started. */
     private void answerTurnsRunningFor(long millis, Map<ControlledBackend.Run, Long> startedAt) {
         long now = fixture.scheduler.nowMillis();
