@@ -389,9 +389,9 @@ public final class SqliteJournal implements Journal {
         }
         if (what != null) {
             health = new JournalHealth(JournalHealth.State.FILE_LOST, "journal " + file + " " + what
-                    + " while Ferry was running: nothing is written or acknowledged any more; restart Ferry"
-                    + " (it never recreates the journal)");
-            log.error("journal file lost path={} reason=\"{}\": every write fails until a restart", file, what);
+                    + " while Ferry was running: nothing is written or acknowledged any more; put the journal"
+                    + " file back, then restart Ferry (a start without it begins an empty journal)");
+            log.error("journal file lost path={} reason=\"{}\": every write fails until the file is back and Ferry restarts", file, what);
         }
     }
 
