@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.ferry.config.Secret;
+import dev.ferry.journal.JournalUnavailableException;
 import dev.ferry.intake.BearerToken;
 import dev.ferry.intake.Intake;
 import dev.ferry.intake.IntakeResponse;
@@ -176,7 +177,7 @@ final class IntakeHandler extends Handler.Wrapper {
             answer(response, callback, refused.httpStatus(), Json.bytes(Json.error(refused.code(), refused.getMessage())));
             return;
         }
-        var unavailable = Intake.unavailableCause(cause);
+        var unavailable = JournalUnavailableException.findIn(cause);
         if (unavailable.isPresent()) {
             response.getHeaders().put(HttpHeader.RETRY_AFTER, Intake.RETRY_UNAVAILABLE_AFTER_SECONDS);
             answer(response, callback, 503, Json.bytes(Json.error("JOURNAL_UNAVAILABLE", unavailable.get().getMessage())));

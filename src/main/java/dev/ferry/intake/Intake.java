@@ -1,7 +1,6 @@
 package dev.ferry.intake;
 
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -11,7 +10,6 @@ import org.slf4j.LoggerFactory;
 import dev.ferry.journal.AppendResult;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
-import dev.ferry.journal.JournalUnavailableException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -51,20 +49,6 @@ public final class Intake {
             }
             return result;
         });
-    }
-
-    /**
-     * Why an {@link #accept} (or any journal write) failed, when the reason is a journal that cannot take
-     * writes for now: the caller then answers 503 with its message and asks to be retried after
-     * {@link #RETRY_UNAVAILABLE_AFTER_SECONDS}, rather than a 500.
-     */
-    public static Optional<JournalUnavailableException> unavailableCause(Throwable failure) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof JournalUnavailableException unavailable) {
-                return Optional.of(unavailable);
-            }
-        }
-        return Optional.empty();
     }
 
     private void handOn(InboundMessage journaled) {

@@ -753,7 +753,7 @@ public final class TurnScheduler {
         journal.startTurn(queue.sessionKey, input.messages(), input.prompt()).whenCompleteAsync((turn, error) -> {
             if (error == null) {
                 runTurn(queue, turn, 0);
-            } else if (isUnavailable(error)) {
+            } else if (JournalUnavailableException.findIn(error).isPresent()) {
                 int attempts = failures + 1;
                 Duration delay = retryPolicy.delayAfter(attempts);
                 log.warn("journal unavailable; turn start retried session={} firstSeq={} attempt={} retryInMs={}",
@@ -766,15 +766,6 @@ public final class TurnScheduler {
                 finishTurn(queue);
             }
         }, executor);
-    }
-
-    private static boolean isUnavailable(Throwable error) {
-        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
-            if (cause instanceof JournalUnavailableException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private void runTurn(SessionQueue queue, Turn turn, int failures) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.ferry.config.Secret;
+import dev.ferry.journal.JournalUnavailableException;
 import dev.ferry.intake.BearerToken;
 import dev.ferry.intake.Intake;
 import dev.ferry.intake.IntakeResponse;
@@ -60,7 +61,7 @@ public final class WebhookInbound {
 
     /** A journal that cannot take writes is an answer (503, retry later); any other failure stays a fault. */
     private static IntakeResponse unavailable(Throwable failure) {
-        var unavailable = Intake.unavailableCause(failure).orElseThrow(() ->
+        var unavailable = JournalUnavailableException.findIn(failure).orElseThrow(() ->
                 failure instanceof CompletionException completion ? completion : new CompletionException(failure));
         IntakeResponse refused = error(503, "JOURNAL_UNAVAILABLE", unavailable.getMessage());
         return new IntakeResponse(503, refused.body(), Intake.RETRY_UNAVAILABLE_AFTER_SECONDS);
