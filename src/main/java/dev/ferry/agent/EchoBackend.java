@@ -33,11 +33,21 @@ public final class EchoBackend implements AgentBackend {
         String text = PREFIX + request.prompt();
         CompletableFuture<String> reply = new CompletableFuture<>();
         if (delay.isZero()) {
-            reply.complete(text);
+            stream(request, reply, text);
             return new Run(reply, () -> {});
         }
-        Scheduler.Cancellable timer = scheduler.schedule(delay, () -> reply.complete(text));
+        Scheduler.Cancellable timer = scheduler.schedule(delay, () -> stream(request, reply, text));
         return new Run(reply, timer::cancel);
+    }
+
+    /** Shows the reply as a streaming backend would, in two pieces, then completes the run with the whole of it. */
+    private static void stream(AgentRequest request, CompletableFuture<String> reply, String text) {
+        if (reply.isDone()) {
+            return;
+        }
+        request.observer().onText(PREFIX);
+        request.observer().onText(request.prompt());
+        reply.complete(text);
     }
 
     private record Run(CompletableFuture<String> reply, Runnable cancelTimer) implements AgentRun {
