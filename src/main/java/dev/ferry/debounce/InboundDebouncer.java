@@ -8,13 +8,15 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.journal.InboundMessage;
-import dev.ferry.session.ChatCommands;
 import dev.ferry.time.Scheduler;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -22,8 +24,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * Merges each debounce key's burst into one batch (SPEC 3.1): trailing-edge window, bounded by
- * {@code maxWait} and {@code maxBatch}; media, empty text and commands bypass it after flushing their
- * key. Per key, batches are handed on in arrival order, one at a time, even while an earlier hand-off
+ * {@code maxWait} and {@code maxBatch}; media, empty text and whatever the bypass rule it is handed says
+ * goes at once (chat commands) bypass it after flushing their key. Per key, batches are handed on in arrival order, one at a time, even while an earlier hand-off
  * is still running or waiting for a retry; distinct keys never wait for each other.
  * Thread-safe; buffers and lanes are guarded by {@code lock}; the handler is called outside it.
  */
@@ -31,6 +33,8 @@ public final class InboundDebouncer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(InboundDebouncer.class);
 
     private final String name;
+    /** What a later stage needs alone and at once, beyond media and empty text: the chat commands. */
+    private final Predicate<InboundMessage> goesAtOnce;
     private final BatchHandler handler;
     private final Scheduler scheduler;
     private final RetryPolicy retryPolicy;
@@ -41,10 +45,13 @@ public final class InboundDebouncer implements AutoCloseable {
     private volatile DebounceSettings settings;
 
     private final Object lock = new Object();
-    /** Messages waiting for their window, per debounce key. Guarded by lock. */
+    /** Messages waiting for their window, per debounce key. */
+    @GuardedBy("lock")
     private final Map<String, Buffer> buffers = new LinkedHashMap<>();
-    /** Flushed batches not yet taken by the handler, per debounce key. Guarded by lock. */
+    /** Flushed batches not yet taken by the handler, per debounce key. */
+    @GuardedBy("lock")
     private final Map<String, Lane> lanes = new HashMap<>();
+    @GuardedBy("lock")
     private boolean closed;
 
     /** A key's pending burst. Guarded by the debouncer's lock. */
@@ -78,11 +85,18 @@ public final class InboundDebouncer implements AutoCloseable {
         }
     }
 
-    /** Creates the debouncer and registers it; {@link #close()} is the only way out of the registry. */
-    public InboundDebouncer(String name, DebounceSettings settings, BatchHandler handler, Scheduler scheduler,
-                            RetryPolicy retryPolicy, DebouncerRegistry registry, MeterRegistry metrics) {
+    /**
+     * Creates the debouncer and registers it; {@link #close()} is the only way out of the registry.
+     *
+     * @param goesAtOnce the bypass rule: true for a message that must not wait in a window (a chat
+     *                   command); media and empty text always bypass
+     */
+    public InboundDebouncer(String name, DebounceSettings settings, Predicate<InboundMessage> goesAtOnce,
+                            BatchHandler handler, Scheduler scheduler, RetryPolicy retryPolicy,
+                            DebouncerRegistry registry, MeterRegistry metrics) {
         this.name = name;
         this.settings = settings;
+        this.goesAtOnce = goesAtOnce;
         this.handler = handler;
         this.scheduler = scheduler;
         this.retryPolicy = retryPolicy;
@@ -131,10 +145,13 @@ public final class InboundDebouncer implements AutoCloseable {
         int flushed;
         synchronized (lock) {
             flushed = buffers.size();
-            buffers.forEach((key, buffer) -> {
-                buffer.timer.cancel();
-                enqueue(key, buffer.messages, FlushReason.FLUSH_ALL, toStart);
-            });
+            for (Map.Entry<String, Buffer> entry : buffers.entrySet()) {
+                Buffer buffer = entry.getValue();
+                if (buffer.timer != null) {
+                    buffer.timer.cancel();
+                }
+                enqueue(entry.getKey(), buffer.messages, FlushReason.FLUSH_ALL, toStart);
+            }
             buffers.clear();
         }
         toStart.forEach(this::handOn);
@@ -173,11 +190,11 @@ public final class InboundDebouncer implements AutoCloseable {
         flushes.values().forEach(metrics::remove);
     }
 
-    private static boolean bypasses(InboundMessage message) {
-        return message.hasMedia() || message.text() == null || message.text().isBlank()
-                || ChatCommands.isCommand(message.text());
+    private boolean bypasses(InboundMessage message) {
+        return message.hasMedia() || message.text() == null || message.text().isBlank() || goesAtOnce.test(message);
     }
 
+    @GuardedBy("lock")
     private void buffer(String key, InboundMessage message, DebounceSettings current, List<Lane> toStart) {
         long now = scheduler.nowMillis();
         Buffer buffer = buffers.computeIfAbsent(key, k -> new Buffer(now));
@@ -200,7 +217,8 @@ public final class InboundDebouncer implements AutoCloseable {
         }
     }
 
-    /** Must hold lock. Sends the key's buffered burst, if any, ahead of whatever comes next. */
+    /** Sends the key's buffered burst, if any, ahead of whatever comes next. */
+    @GuardedBy("lock")
     private void flushBuffered(String key, FlushReason reason, List<Lane> toStart) {
         Buffer pending = buffers.remove(key);
         if (pending != null) {
@@ -211,7 +229,7 @@ public final class InboundDebouncer implements AutoCloseable {
         }
     }
 
-    /** Must hold lock. */
+    @GuardedBy("lock")
     private void arm(String key, Buffer buffer, long now) {
         int generation = ++buffer.timerGeneration;
         buffer.timerAtMillis = buffer.dueAtMillis;
@@ -237,7 +255,8 @@ public final class InboundDebouncer implements AutoCloseable {
         toStart.forEach(this::handOn);
     }
 
-    /** Must hold lock. Adds a batch to the key's lane; a lane that was idle is returned for starting. */
+    /** Adds a batch to the key's lane; a lane that was idle is returned for starting. */
+    @GuardedBy("lock")
     private void enqueue(String key, List<InboundMessage> messages, FlushReason reason, List<Lane> toStart) {
         Lane lane = lanes.computeIfAbsent(key, Lane::new);
         lane.batches.addLast(new InboundBatch(key, messages, reason));

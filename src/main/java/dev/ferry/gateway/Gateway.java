@@ -206,7 +206,8 @@ public final class Gateway implements AutoCloseable {
         outbox.useTransport(WEBHOOK, now.replyUrl() == null ? null
                 : new WebhookReplyTransport(httpClient(), URI.create(now.replyUrl())), now.maxConcurrentSends());
         debouncers.computeIfAbsent(WEBHOOK, channel -> new InboundDebouncer(channel,
-                DebounceSettings.forChannel(next.messages().inbound(), channel), toSessions, scheduler,
+                DebounceSettings.forChannel(next.messages().inbound(), channel),
+                message -> dev.ferry.session.ChatCommands.isCommand(message.text()), toSessions, scheduler,
                 RetryPolicy.DEFAULT, debouncerRegistry, metrics));
         // Without a channel token the gateway token guards the webhook too; without either the bind is loopback.
         webhook = new WebhookInbound(intake, now.token().isPresent() ? now.token() : tokenNow);

@@ -4,10 +4,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Media;
+import dev.ferry.session.ChatCommands;
 import dev.ferry.time.ManualScheduler;
 import dev.ferry.time.Scheduler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -15,6 +17,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 /** Messages, settings and a recording handler for debouncer tests; time is a {@link ManualScheduler}. */
 final class DebounceFixtures {
 
+    /** The bypass rule the gateway hands its debouncers: a chat command goes at once. */
+    static final Predicate<InboundMessage> COMMANDS = message -> ChatCommands.isCommand(message.text());
     static final RetryPolicy RETRY = new RetryPolicy(Duration.ofMillis(100), Duration.ofMillis(400));
     private static final AtomicLong SEQ = new AtomicLong();
 
@@ -43,7 +47,7 @@ final class DebounceFixtures {
     }
 
     InboundDebouncer debouncer(DebounceSettings settings, BatchHandler handler, Scheduler timers) {
-        return new InboundDebouncer("webhook", settings, handler, timers, RETRY, registry, metrics);
+        return new InboundDebouncer("webhook", settings, COMMANDS, handler, timers, RETRY, registry, metrics);
     }
 
     /** This fixture's clock, but a cancel never stops a timer: as when the timer thread has already taken it. */

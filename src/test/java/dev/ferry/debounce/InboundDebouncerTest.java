@@ -182,6 +182,20 @@ class InboundDebouncerTest {
     }
 
     @Test
+    void bypassRuleItIsHandedDecidesWhatGoesAtOnceBesidesMediaAndEmptyText() {
+        var debouncer = new InboundDebouncer("webhook", window(300), message -> message.text().startsWith("!"),
+                recorder, fx.clock, DebounceFixtures.RETRY, fx.registry, fx.metrics);
+
+        debouncer.submit(text("c", "ann", "hello"));
+        debouncer.submit(text("c", "ann", "/status"));
+        debouncer.submit(text("c", "ann", "!now"));
+
+        assertThat(recorder.texts()).as("without the command rule a command waits like any text")
+                .containsExactly(List.of("hello", "/status"), List.of("!now"));
+        assertThat(recorder.batches()).extracting(InboundBatch::reason).containsOnly(FlushReason.BYPASS);
+    }
+
+    @Test
     void windowZeroDeliversEachMessageAtOnce() {
         var debouncer = fx.debouncer(window(0), recorder);
 
