@@ -11,9 +11,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -26,25 +24,25 @@ import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 
 import dev.ferry.agent.AgentBackend;
 import dev.ferry.agent.EchoBackend;
+import dev.ferry.channel.ChannelCatalog;
+import dev.ferry.channel.ChannelContext;
+import dev.ferry.channel.Channels;
 import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.LoadedConfig;
 import dev.ferry.config.Secret;
-import dev.ferry.config.WebhookConfig;
 import dev.ferry.debounce.BatchHandler;
-import dev.ferry.debounce.DebounceSettings;
 import dev.ferry.debounce.DebouncerRegistry;
 import dev.ferry.debounce.FlushReport;
-import dev.ferry.debounce.InboundDebouncer;
 import dev.ferry.delivery.Outbox;
 import dev.ferry.delivery.RetryPolicy;
+import dev.ferry.events.GatewayEvents;
 import dev.ferry.intake.Intake;
-import dev.ferry.intake.channel.webhook.WebhookInbound;
-import dev.ferry.intake.channel.webhook.WebhookReplyTransport;
 import dev.ferry.journal.SqliteJournal;
 import dev.ferry.journal.Turn;
 import dev.ferry.journal.InboundMessage;
@@ -58,6 +56,7 @@ import dev.ferry.queue.TurnSettings;
 import dev.ferry.session.ChatCommandHandler;
 import dev.ferry.session.SessionRouter;
 import dev.ferry.time.SystemScheduler;
+import dev.ferry.time.WallClock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
@@ -70,7 +69,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  */
 public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
-    private static final String WEBHOOK = "webhook";
     private static final Duration PRUNE_EVERY = Duration.ofHours(1);
 
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -88,7 +86,7 @@ public final class Gateway implements AutoCloseable {
     private final SessionRouter router;
     private final BatchHandler toSessions;
     private final DebouncerRegistry debouncerRegistry = new DebouncerRegistry();
-    private final Map<String, InboundDebouncer> debouncers = new ConcurrentHashMap<>();
+    private final Channels channels;
     private final Intake intake;
     private final RunLoop runLoop;
     private final ConfigRpc configRpc;
@@ -96,11 +94,11 @@ public final class Gateway implements AutoCloseable {
 
     private volatile LoadedConfig loaded;
     private volatile AgentBackend backend;
-    private volatile WebhookInbound webhook;
     private final RpcMethods rpcMethods;
     private volatile HttpApi http;
     private volatile GatewayState state = GatewayState.STARTING;
     private final AtomicBoolean closed = new AtomicBoolean();
+    @GuardedBy("this")
     private HttpClient httpClient;
 
     private Gateway(LoadedConfig loaded) {
@@ -114,8 +112,11 @@ public final class Gateway implements AutoCloseable {
                 scheduler, turnExecutor, RetryPolicy.DEFAULT, metrics);
         this.router = new SessionRouter(config.session().scope(), turns, new ChatCommandHandler(journal, turns, outbox));
         this.toSessions = batch -> router.route(batch.messages());
-        this.intake = new Intake(journal, this::debounce, metrics);
-        applyChannels(null, config);
+        this.channels = new Channels(ChannelCatalog.BUILT_IN, toSessions, debouncerRegistry, outbox);
+        this.intake = new Intake(journal, channels, metrics);
+        channels.start(new ChannelContext(intake, scheduler, WallClock.SYSTEM, this::httpClient, GatewayEvents.NONE,
+                metrics));
+        channels.prepare(config).commit();
         this.runLoop = new RunLoop(new Steps(), this::reloadSource, config.gateway(), metrics);
         this.configRpc = new ConfigRpc(() -> this.loaded, runLoop, this::url);
         this.rpcMethods = createRpcMethods();
@@ -185,50 +186,12 @@ public final class Gateway implements AutoCloseable {
         return loaded.config().gateway().authToken();
     }
 
-    /** Creates, replaces or closes the webhook channel and its debouncer as {@code next} says. */
-    private void applyChannels(FerryConfig previous, FerryConfig next) {
-        WebhookConfig was = previous == null ? null : previous.channels().webhook();
-        WebhookConfig now = next.channels().webhook();
-        Secret tokenNow = next.gateway().authToken();
-        boolean tokenChanged = previous == null || !previous.gateway().authToken().equals(tokenNow);
-        if (now.equals(was) && !tokenChanged) {
-            return;
-        }
-        if (!now.enabled()) {
-            webhook = null;
-            outbox.useTransport(WEBHOOK, null, now.maxConcurrentSends());
-            InboundDebouncer closing = debouncers.remove(WEBHOOK);
-            if (closing != null) {
-                closing.close();
-            }
-            return;
-        }
-        outbox.useTransport(WEBHOOK, now.replyUrl() == null ? null
-                : new WebhookReplyTransport(httpClient(), URI.create(now.replyUrl())), now.maxConcurrentSends());
-        debouncers.computeIfAbsent(WEBHOOK, channel -> new InboundDebouncer(channel,
-                DebounceSettings.forChannel(next.messages().inbound(), channel),
-                message -> dev.ferry.session.ChatCommands.isCommand(message.text()), toSessions, scheduler,
-                RetryPolicy.DEFAULT, debouncerRegistry, metrics));
-        // Without a channel token the gateway token guards the webhook too; without either the bind is loopback.
-        webhook = new WebhookInbound(intake, now.token().isPresent() ? now.token() : tokenNow);
-    }
-
     /** Built on first use: an HTTP client sets up TLS, which costs start-up time a loopback-only gateway never needs. */
     private synchronized HttpClient httpClient() {
         if (httpClient == null) {
             httpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).executor(httpExecutor).build();
         }
         return httpClient;
-    }
-
-    private void debounce(InboundMessage message) {
-        InboundDebouncer debouncer = debouncers.get(message.channel());
-        if (debouncer == null) {
-            // The channel was closed by a reload after this message was journaled: it still goes on, alone.
-            router.route(List.of(message));
-            return;
-        }
-        debouncer.submit(message);
     }
 
     /**
@@ -352,14 +315,11 @@ public final class Gateway implements AutoCloseable {
         if (!was.messages().queue().equals(now.messages().queue())) {
             turns.useQueueConfig(now.messages().queue());
         }
-        if (!was.messages().inbound().equals(now.messages().inbound())) {
-            debouncers.forEach((channel, debouncer) ->
-                    debouncer.useSettings(DebounceSettings.forChannel(now.messages().inbound(), channel)));
-        }
         if (!was.session().equals(now.session())) {
             router.useScope(now.session().scope());
         }
-        applyChannels(was, now);
+        // Every channel and its debounce settings, or none of them.
+        channels.prepare(now).commit();
         if (!was.state().equals(now.state()) || !was.journal().equals(now.journal())) {
             log.warn("state and journal settings take effect at the next start");
         }
@@ -370,7 +330,7 @@ public final class Gateway implements AutoCloseable {
 
     /** The HTTP listener for {@code gateway}'s address; what it serves is the same for every address. */
     private HttpApi listener(GatewayConfig gateway) {
-        return new HttpApi(gateway, this::gatewayToken, rpcMethods, () -> webhook, metrics, this::health);
+        return new HttpApi(gateway, this::gatewayToken, rpcMethods, channels, metrics, this::health);
     }
 
     private RpcMethods createRpcMethods() {
@@ -559,7 +519,7 @@ public final class Gateway implements AutoCloseable {
         state = GatewayState.STOPPING;
         closeQuietly(http);
         closeQuietly(runLoop);
-        debouncers.values().forEach(Gateway::closeQuietly);
+        closeQuietly(channels);
         turnExecutor.shutdown();
         httpExecutor.shutdown();
         try {

@@ -13,10 +13,10 @@ import org.slf4j.LoggerFactory;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.ferry.channel.EndpointLookup;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.Secret;
 import dev.ferry.intake.BearerToken;
-import dev.ferry.intake.channel.webhook.WebhookInbound;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -39,8 +39,11 @@ final class HttpApi implements AutoCloseable {
     private final Javalin app;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    /** @param token the current gateway token, read on every request so a reload can change it */
-    HttpApi(GatewayConfig config, Supplier<Secret> token, RpcMethods rpc, Supplier<WebhookInbound> webhook,
+    /**
+     * @param token the current gateway token, read on every request so a reload can change it
+     * @param endpoints the channels' intake endpoints by path, asked on every request
+     */
+    HttpApi(GatewayConfig config, Supplier<Secret> token, RpcMethods rpc, EndpointLookup endpoints,
             PrometheusMeterRegistry metrics, Supplier<JsonNode> health) {
         this.app = Javalin.create(javalin -> {
             javalin.startup.showJavalinBanner = false;
@@ -56,7 +59,7 @@ final class HttpApi implements AutoCloseable {
             });
             javalin.jetty.modifyServer(server -> {
                 // GracefulHandler counts the requests in flight, so a retired listener knows when it may close.
-                server.setHandler(new GracefulHandler(new IntakeHandler(webhook, token, rpc, config.isLoopbackBind())));
+                server.setHandler(new GracefulHandler(new IntakeHandler(endpoints, token, rpc, config.isLoopbackBind())));
                 server.setErrorHandler(new ServerErrorHandler());
             });
 

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -20,27 +21,27 @@ import org.slf4j.LoggerFactory;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.ferry.channel.ChannelEndpoint;
+import dev.ferry.channel.EndpointLookup;
 import dev.ferry.config.Secret;
 import dev.ferry.journal.JournalUnavailableException;
 import dev.ferry.intake.BearerToken;
 import dev.ferry.intake.Intake;
 import dev.ferry.intake.IntakeResponse;
 import dev.ferry.intake.StrictJson;
-import dev.ferry.intake.channel.webhook.WebhookInbound;
 
 /**
- * Serves every endpoint that reads a request body (webhook intake, {@code POST /rpc} and the benchmarks'
- * no-op) on Jetty's own API, in front of Javalin, and passes every other request on. No thread waits
- * for a client here: a body is read as its bytes arrive, with a callback when there are none, so a
- * client that sends slowly holds a connection and nothing else. Nor does a thread wait for the work: an
- * answer is written, without blocking, by whichever thread completes it (the journal's commit, a
- * reload). The no-op endpoint takes the same path as intake, so the two differ only by the journal; it
+ * Serves every endpoint that reads a request body (the channels' intake endpoints, found by their path,
+ * {@code POST /rpc} and the benchmarks' no-op) on Jetty's own API, in front of Javalin, and passes every
+ * other request on. No thread waits for a client here: a body is read as its bytes arrive, with a
+ * callback when there are none, so a client that sends slowly holds a connection and nothing else. Nor
+ * does a thread wait for the work: an answer is written, without blocking, by whichever thread completes
+ * it (the journal's commit, a reload). The no-op endpoint takes the same path as intake, so the two differ only by the journal; it
  * is served on a loopback listener only. Thread-safe: the endpoints and the token are read per request.
  */
 final class IntakeHandler extends Handler.Wrapper {
     private static final Logger log = LoggerFactory.getLogger(IntakeHandler.class);
 
-    static final String WEBHOOK_PATH = "/channels/webhook/inbound";
     static final String RPC_PATH = "/rpc";
     static final String NOOP_PATH = "/bench/noop";
 
@@ -54,23 +55,23 @@ final class IntakeHandler extends Handler.Wrapper {
     private static final byte[] NOOP_ANSWER = Json.bytes(Json.object().put("accepted", false).put("noop", true));
     private static final byte[] TOO_LARGE = Json.bytes(Json.bodyTooLarge());
     private static final byte[] UNREADABLE = Json.bytes(Json.bodyUnreadable());
-    private static final byte[] DISABLED = Json.bytes(Json.error("CHANNEL_DISABLED", "the webhook channel is not enabled"));
     private static final byte[] INTERNAL = Json.bytes(Json.internalError());
     private static final byte[] NOT_AN_RPC = Json.bytes(Json.error("INVALID_REQUEST",
             "body: must be {\"method\": string, \"params\": object}"));
 
-    private final Supplier<WebhookInbound> webhook;
+    private final EndpointLookup endpoints;
     private final Supplier<Secret> token;
     private final RpcMethods rpc;
     private final boolean servesNoop;
 
     /**
-     * @param webhook the current webhook endpoint, or null while the channel is disabled; read per request
+     * @param endpoints the channels' endpoints by path, each known even while its channel is disabled; asked
+     *                  per request
      * @param token the current gateway token, which {@code /rpc} requires; read per request
      * @param servesNoop whether {@code /bench/noop} exists: only on a loopback listener, which only this machine reaches
      */
-    IntakeHandler(Supplier<WebhookInbound> webhook, Supplier<Secret> token, RpcMethods rpc, boolean servesNoop) {
-        this.webhook = webhook;
+    IntakeHandler(EndpointLookup endpoints, Supplier<Secret> token, RpcMethods rpc, boolean servesNoop) {
+        this.endpoints = endpoints;
         this.token = token;
         this.rpc = rpc;
         this.servesNoop = servesNoop;
@@ -79,8 +80,9 @@ final class IntakeHandler extends Handler.Wrapper {
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         String path = withoutTrailingSlash(Request.getPathInContext(request));
-        boolean ours = WEBHOOK_PATH.equals(path) || RPC_PATH.equals(path) || (servesNoop && NOOP_PATH.equals(path));
-        if (!ours) {
+        boolean rpcOrNoop = RPC_PATH.equals(path) || (servesNoop && NOOP_PATH.equals(path));
+        Optional<EndpointLookup.Mounted> channel = rpcOrNoop ? Optional.empty() : endpoints.endpointAt(path);
+        if (!rpcOrNoop && channel.isEmpty()) {
             return super.handle(request, response, callback);
         }
         if (!HttpMethod.POST.is(request.getMethod())) {
@@ -93,17 +95,20 @@ final class IntakeHandler extends Handler.Wrapper {
             answerAndClose(response, callback, 415, Json.bytes(Json.error("UNSUPPORTED_MEDIA_TYPE", notJson)));
             return true;
         }
+        if (channel.isPresent()) {
+            EndpointLookup.Mounted mounted = channel.get();
+            if (!mounted.enabled()) {
+                answer(response, callback, 404, Json.bytes(Json.error("CHANNEL_DISABLED",
+                        "the " + mounted.channel() + " channel is not enabled")));
+            } else {
+                ChannelEndpoint endpoint = mounted.endpoint();
+                withBody(request, response, callback, body -> answerLater(response, callback, mounted.channel(),
+                        endpoint.handle(request.getHeaders()::get, body)));
+            }
+            return true;
+        }
         String authorization = request.getHeaders().get(HttpHeader.AUTHORIZATION);
         switch (path) {
-            case WEBHOOK_PATH -> {
-                WebhookInbound endpoint = webhook.get();
-                if (endpoint == null) {
-                    answer(response, callback, 404, DISABLED);
-                } else {
-                    withBody(request, response, callback, body -> answerLater(response, callback,
-                            endpoint.handle(authorization, body)));
-                }
-            }
             case RPC_PATH -> {
                 Secret expected = token.get();
                 if (expected.isPresent() && !BearerToken.matches(expected, authorization)) {
@@ -279,7 +284,8 @@ final class IntakeHandler extends Handler.Wrapper {
         return path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
     }
 
-    private static void answerLater(Response response, Callback callback, CompletableFuture<IntakeResponse> pending) {
+    private static void answerLater(Response response, Callback callback, String channel,
+                                    CompletableFuture<IntakeResponse> pending) {
         pending.whenComplete((result, failure) -> {
             if (failure == null) {
                 if (result.retryAfterSeconds() > 0) {
@@ -287,7 +293,7 @@ final class IntakeHandler extends Handler.Wrapper {
                 }
                 answer(response, callback, result.status(), Json.bytes(result.body()));
             } else {
-                log.error("webhook intake failed", failure);
+                log.error("channel intake failed channel={}", channel, failure);
                 answer(response, callback, 500, INTERNAL);
             }
         });

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.AfterEach;
@@ -19,12 +20,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.ferry.channel.ChannelEndpoint;
+import dev.ferry.channel.EndpointLookup;
+import dev.ferry.channel.webhook.WebhookInbound;
 import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.ReloadConfig;
 import dev.ferry.config.Secret;
 import dev.ferry.intake.Intake;
-import dev.ferry.intake.channel.webhook.WebhookInbound;
+import dev.ferry.intake.IntakeResponse;
 import dev.ferry.journal.AppendResult;
 import dev.ferry.journal.ForwardingJournal;
 import dev.ferry.journal.InMemoryJournal;
@@ -33,6 +37,7 @@ import dev.ferry.journal.JournalUnavailableException;
 import dev.ferry.testing.GatewayClient;
 import dev.ferry.testing.GatewayProcess;
 import dev.ferry.testing.RawHttp;
+import dev.ferry.time.WallClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -100,7 +105,7 @@ class HttpApiIT {
     @Test
     void retiredListenerWritesTheAnswerInFlightAndThenCloses() {
         CompletableFuture<JsonNode> held = new CompletableFuture<>();
-        listener = bareListener(new RpcMethods().add("held", params -> held), () -> null);
+        listener = bareListener(new RpcMethods().add("held", params -> held), EndpointLookup.NONE);
         GatewayClient client = new GatewayClient(URI.create("http://127.0.0.1:" + listener.port()), null);
         CompletableFuture<GatewayClient.Answer> inFlight = CompletableFuture.supplyAsync(() -> client.rpc("held"));
         await().atMost(PATIENCE).until(() -> held.getNumberOfDependents() > 0);
@@ -124,9 +129,10 @@ class HttpApiIT {
                 return CompletableFuture.failedFuture(unavailable);
             }
         };
-        WebhookInbound webhook = new WebhookInbound(new Intake(journal, message -> { }, new SimpleMeterRegistry()), Secret.NONE);
+        WebhookInbound webhook = new WebhookInbound(new Intake(journal, message -> { }, new SimpleMeterRegistry()), Secret.NONE,
+                WallClock.SYSTEM);
         RpcMethods rpc = new RpcMethods().add("write", params -> CompletableFuture.failedFuture(unavailable));
-        listener = bareListener(rpc, () -> webhook);
+        listener = bareListener(rpc, webhookAt(webhook));
         URI base = URI.create("http://127.0.0.1:" + listener.port());
 
         RawHttp.Answer hook = RawHttp.exchange(base, post("/channels/webhook/inbound", MESSAGE));
@@ -144,7 +150,7 @@ class HttpApiIT {
 
     @Test
     void handlerThatThrowsIsAJson500WithoutTheExceptionText() {
-        listener = bareListener(new RpcMethods(), () -> {
+        listener = bareListener(new RpcMethods(), path -> {
             throw new IllegalStateException("secret-detail-42");
         });
 
@@ -158,8 +164,25 @@ class HttpApiIT {
         assertThat(answer.raw()).doesNotContain("secret-detail-42").doesNotContain("IllegalStateException");
     }
 
+    /** The webhook's inbound side at its path, enabled: as the gateway's channels serve it. */
+    private static EndpointLookup webhookAt(WebhookInbound webhook) {
+        ChannelEndpoint endpoint = new ChannelEndpoint() {
+            @Override
+            public String path() {
+                return "/channels/webhook/inbound";
+            }
+
+            @Override
+            public CompletableFuture<IntakeResponse> handle(Headers headers, byte[] body) {
+                return webhook.handle(headers.get("Authorization"), body);
+            }
+        };
+        return path -> path.equals(endpoint.path())
+                ? Optional.of(new EndpointLookup.Mounted("webhook", endpoint, true)) : Optional.empty();
+    }
+
     /** A listener on an ephemeral loopback port, without a gateway token, serving the given RPCs and webhook. */
-    private static HttpApi bareListener(RpcMethods rpc, java.util.function.Supplier<WebhookInbound> webhook) {
+    private static HttpApi bareListener(RpcMethods rpc, EndpointLookup webhook) {
         GatewayConfig config = new GatewayConfig("127.0.0.1", 0, Secret.NONE, 1000, new ReloadConfig(1000, 1000));
         HttpApi api = new HttpApi(config, () -> Secret.NONE, rpc, webhook, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
                 () -> Json.object().put("ok", true));

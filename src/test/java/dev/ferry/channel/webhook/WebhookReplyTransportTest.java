@@ -1,4 +1,4 @@
-package dev.ferry.intake.channel.webhook;
+package dev.ferry.channel.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

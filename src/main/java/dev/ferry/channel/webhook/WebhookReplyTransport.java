@@ -1,4 +1,4 @@
-package dev.ferry.intake.channel.webhook;
+package dev.ferry.channel.webhook;
 
 import java.io.ByteArrayOutputStream;
 import java.net.URI;

@@ -1,4 +1,4 @@
-package dev.ferry.intake.channel.webhook;
+package dev.ferry.channel.webhook;
 
 import java.util.ArrayList;
 import java.util.List;

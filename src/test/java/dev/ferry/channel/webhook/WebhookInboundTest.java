@@ -1,4 +1,4 @@
-package dev.ferry.intake.channel.webhook;
+package dev.ferry.channel.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,16 +25,19 @@ import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.JournalStats;
 import dev.ferry.journal.JournalUnavailableException;
 import dev.ferry.journal.Media;
+import dev.ferry.time.WallClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 class WebhookInboundTest {
 
     private static final String AUTH = "Bearer hook-token";
+    /** A fixed date: the receive time of every message this test posts. */
+    private static final WallClock CLOCK = () -> 1_767_225_600_000L;
 
     private final InMemoryJournal journal = new InMemoryJournal();
     private final List<InboundMessage> handedOn = Collections.synchronizedList(new ArrayList<>());
     private final WebhookInbound webhook = new WebhookInbound(
-            new Intake(journal, handedOn::add, new SimpleMeterRegistry()), Secret.of("hook-token"));
+            new Intake(journal, handedOn::add, new SimpleMeterRegistry()), Secret.of("hook-token"), CLOCK);
 
     @Test
     void acceptsAWellFormedMessageWith202AndSeq() {
@@ -48,6 +51,13 @@ class WebhookInboundTest {
         assertThat(message).isEqualTo(new InboundMessage(1, "webhook", "default", "c1", "alice", "m1", "hello", "t7",
                 null, List.of(), message.receivedAtEpochMs()));
         assertThat(handedOn).containsExactly(message);
+    }
+
+    @Test
+    void receiveTimeIsReadFromTheWallClockItIsGiven() {
+        post(AUTH, body("m1", "c1", "alice", "hello"));
+
+        assertThat(journal.pendingMessages().get(0).receivedAtEpochMs()).isEqualTo(CLOCK.epochMillis());
     }
 
     @Test
@@ -232,7 +242,7 @@ class WebhookInboundTest {
     @Test
     void withoutAConfiguredTokenAnySenderIsAccepted() {
         WebhookInbound open = new WebhookInbound(new Intake(journal, handedOn::add, new SimpleMeterRegistry()),
-                Secret.NONE);
+                Secret.NONE, CLOCK);
 
         IntakeResponse response = open.handle(null, body("m1", "c1", "alice", "hi").getBytes(StandardCharsets.UTF_8))
                 .join();
@@ -345,7 +355,7 @@ class WebhookInboundTest {
         var unavailable = new JournalUnavailableException("journal unavailable: the disk is full (path=/state/journal.db)", null);
         WebhookInbound refusing = new WebhookInbound(new Intake(failingAppends(new CompletionException(
                 new IllegalStateException("commit failed", unavailable))), handedOn::add, new SimpleMeterRegistry()),
-                Secret.of("hook-token"));
+                Secret.of("hook-token"), CLOCK);
 
         IntakeResponse response = refusing.handle(AUTH, bytes(body("m1", "c1", "alice", "hi"))).join();
 
@@ -359,7 +369,7 @@ class WebhookInboundTest {
     @Test
     void anyOtherJournalFailureStaysAFault() {
         WebhookInbound failing = new WebhookInbound(new Intake(failingAppends(new IllegalStateException("boom")),
-                handedOn::add, new SimpleMeterRegistry()), Secret.of("hook-token"));
+                handedOn::add, new SimpleMeterRegistry()), Secret.of("hook-token"), CLOCK);
 
         CompletableFuture<IntakeResponse> response = failing.handle(AUTH, bytes(body("m1", "c1", "alice", "hi")));
 

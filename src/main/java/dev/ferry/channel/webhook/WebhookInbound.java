@@ -1,4 +1,4 @@
-package dev.ferry.intake.channel.webhook;
+package dev.ferry.channel.webhook;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -13,12 +13,14 @@ import dev.ferry.intake.BearerToken;
 import dev.ferry.intake.Intake;
 import dev.ferry.intake.IntakeResponse;
 import dev.ferry.intake.StrictJson;
+import dev.ferry.time.WallClock;
 
 /**
  * The inbound side of the webhook channel: authorise, parse, journal, answer. {@code 202} means the
  * message is committed; {@code 200} with {@code duplicate:true} means it was committed before; {@code 503}
  * means the journal cannot take writes for now and nothing was stored. Any refusal happens before the
- * journal is touched. Thread-safe and stateless.
+ * journal is touched. A message's receive time is read from the wall clock it is given. Thread-safe and
+ * immutable: a new token comes with a new instance.
  */
 public final class WebhookInbound {
 
@@ -26,11 +28,13 @@ public final class WebhookInbound {
 
     private final Intake intake;
     private final Secret token;
+    private final WallClock clock;
 
     /** @param token the bearer token senders must present; {@link Secret#NONE} accepts any sender */
-    public WebhookInbound(Intake intake, Secret token) {
+    public WebhookInbound(Intake intake, Secret token, WallClock clock) {
         this.intake = intake;
         this.token = token;
+        this.clock = clock;
     }
 
     /** Completes with the answer; fails only for a fault that is not the journal being unavailable. */
@@ -43,7 +47,7 @@ public final class WebhookInbound {
         if (!read.ok()) {
             return CompletableFuture.completedFuture(error(400, "INVALID_JSON", read.error()));
         }
-        var parsed = WebhookPayload.parse(read.value(), System.currentTimeMillis());
+        var parsed = WebhookPayload.parse(read.value(), clock.epochMillis());
         if (parsed.message() == null) {
             return CompletableFuture.completedFuture(invalid(parsed.errors()));
         }
