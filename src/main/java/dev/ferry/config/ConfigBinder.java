@@ -27,15 +27,19 @@ final class ConfigBinder {
     private final Path baseDir;
     /** What a leading {@code ~} in a path means. */
     private final HomePaths home;
+    /** The channel names a by-channel key may take. */
+    private final ChannelNames channels;
 
-    ConfigBinder(Path baseDir, HomePaths home) {
+    ConfigBinder(Path baseDir, HomePaths home, ChannelNames channels) {
         this.baseDir = baseDir;
         this.home = home;
+        this.channels = channels;
     }
 
     static FerryConfig defaults() {
         List<String> errors = new ArrayList<>();
-        FerryConfig config = new ConfigBinder(null, HomePaths.ofProcess())
+        // The defaults name no channel, so they need no channel names.
+        FerryConfig config = new ConfigBinder(null, HomePaths.ofProcess(), ChannelNames.of())
                 .bind(JsonNodeFactory.instance.objectNode(), errors);
         if (!errors.isEmpty()) {
             throw new IllegalStateException("built-in defaults are invalid: " + errors);
@@ -52,7 +56,7 @@ final class ConfigBinder {
                 new SessionConfig(r.object("session").choice("scope", SessionScope.CONVERSATION,
                         named(SessionScope.values()), spellings(SessionScope.values()))),
                 agent(r.object("agent")),
-                new MessagesBinder().messages(r.object("messages")),
+                new MessagesBinder(channels).messages(r.object("messages")),
                 channels(r.object("channels")));
         r.reportUnknownKeys();
         return config;

@@ -11,17 +11,22 @@ import java.util.Map;
 
 /**
  * Binds {@code messages}: the inbound debouncer and the followup queue, each with per-channel overrides whose
- * keys must name a channel of SPEC 1. Defaults and ranges are written beside each key. Not thread-safe.
+ * keys must name a channel the gateway registers. Defaults and ranges are written beside each key. Not
+ * thread-safe.
  */
 final class MessagesBinder {
-
-    /** The channels of SPEC 1, sorted, as the unknown-channel error lists them. */
-    static final List<String> CHANNELS = List.of("control", "telegram", "webchat", "webhook");
 
     private static final List<String> QUEUE_MODES =
             Arrays.stream(QueueMode.values()).map(QueueMode::configName).toList();
     private static final List<String> DROP_POLICIES =
             Arrays.stream(DropPolicy.values()).map(DropPolicy::configName).toList();
+
+    /** The names a by-channel key may take. */
+    private final ChannelNames channels;
+
+    MessagesBinder(ChannelNames channels) {
+        this.channels = channels;
+    }
 
     MessagesConfig messages(ConfigReader r) {
         return new MessagesConfig(inbound(r.object("inbound")), queue(r.object("queue")));
@@ -73,15 +78,15 @@ final class MessagesBinder {
     }
 
     /** The keys of a by-channel map that name a channel; each other key is reported. */
-    private static List<String> knownChannels(ConfigReader byChannel) {
-        List<String> channels = new ArrayList<>();
+    private List<String> knownChannels(ConfigReader byChannel) {
+        List<String> known = new ArrayList<>();
         for (String key : byChannel.keys()) {
-            if (CHANNELS.contains(key)) {
-                channels.add(key);
+            if (channels.contains(key)) {
+                known.add(key);
             } else {
-                byChannel.error(key, "unknown channel (expected one of " + String.join(", ", CHANNELS) + ")");
+                byChannel.error(key, "unknown channel (expected one of " + channels.listed() + ")");
             }
         }
-        return channels;
+        return known;
     }
 }

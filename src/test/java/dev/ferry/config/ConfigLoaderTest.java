@@ -331,8 +331,8 @@ class ConfigLoaderTest {
         List<String> errors = new ArrayList<>();
         ObjectNode withDir = Json5Text.parse("{state: {dir: '~/journal'}}", "<test>");
 
-        assertThat(new ConfigBinder(null, home).bind(withDir, errors).state().dir()).isEqualTo(Path.of("/srv/operator/journal"));
-        assertThat(new ConfigBinder(null, home).bind(Json5Text.parse("{}", "<test>"), errors).state().dir())
+        assertThat(new ConfigBinder(null, home, ChannelNames.registered()).bind(withDir, errors).state().dir()).isEqualTo(Path.of("/srv/operator/journal"));
+        assertThat(new ConfigBinder(null, home, ChannelNames.registered()).bind(Json5Text.parse("{}", "<test>"), errors).state().dir())
                 .isEqualTo(Path.of("/srv/operator/.ferry/state"));
         assertThat(errors).isEmpty();
     }

@@ -90,6 +90,19 @@ class ConfigValidationTest {
     }
 
     @Test
+    void byChannelKeysAreCheckedAgainstTheChannelNamesHandedIn() throws Exception {
+        String text = "{messages: {inbound: {byChannel: {sms: 10}}, queue: {byChannel: {webhook: {cap: 2}}}}}";
+
+        MessagesConfig messages = ConfigLoader.parse(text, null, ChannelNames.of("webhook", "sms")).config().messages();
+        ConfigException refused = catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.parse(text, null, ChannelNames.of("webhook")));
+
+        assertThat(messages.inbound().debounceMsFor("sms")).isEqualTo(10);
+        assertThat(refused.errors()).containsExactly(
+                "messages.inbound.byChannel.sms: unknown channel (expected one of webhook)");
+    }
+
+    @Test
     void nonLoopbackBindWithoutTokenIsRejected() throws Exception {
         assertThat(errorsOf("{gateway: {bind: '0.0.0.0'}}"))
                 .containsExactly("gateway.auth.token: required when gateway.bind is not loopback (got \"0.0.0.0\")");
