@@ -46,7 +46,7 @@ final class IntakeHandler extends Handler.Wrapper {
     static final String NOOP_PATH = "/bench/noop";
 
     /** How much of an oversized body is still read (and discarded) so that the 413 arrives intact. */
-    /** The most a body's buffer holds before its bytes arrive; typical webhook bodies fit in it. */
+    /** The most a body's buffer holds before its bytes arrive; typical channel bodies fit in it. */
     private static final int INITIAL_BUFFER_BYTES = 16 * 1024;
     private static final long DRAIN_LIMIT_BYTES = 8L * HttpApi.MAX_BODY_BYTES;
     /** A Content-Type quoted back in a refusal is cut to this length. */
@@ -127,7 +127,7 @@ final class IntakeHandler extends Handler.Wrapper {
     /**
      * Why a body of this Content-Type is not read, or null when it is JSON: {@code application/json} or
      * any {@code +json} type, in UTF-8. A request without a Content-Type is read as JSON, strictly like
-     * any other, since many webhook senders leave it out.
+     * any other, since many senders leave it out.
      */
     private static String notJson(String contentType) {
         if (contentType == null || contentType.equalsIgnoreCase("application/json")) {

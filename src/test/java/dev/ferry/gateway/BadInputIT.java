@@ -407,6 +407,20 @@ class BadInputIT {
     }
 
     @Test
+    void disabledWebhookPathIsAnswered404ChannelDisabledAfterTheMethodAndTypeChecks() throws Exception {
+        String config = "{ gateway: { port: 0 }, state: { dir: '" + state.resolve("off") + "' },"
+                + " channels: { webhook: { enabled: false } } }";
+        try (Gateway off = Gateway.start(ConfigLoader.parse(config, null))) {
+            GatewayClient offClient = new GatewayClient(off.url(), null);
+
+            Answer disabled = offClient.postWebhook(message("1", "c", "hi"), null);
+            assertRefused(disabled, 404, "CHANNEL_DISABLED");
+            assertThat(disabled.body().at("/error/message").asText()).isEqualTo("the webhook channel is not enabled");
+            assertThat(offClient.get("/channels/webhook/inbound", null).status()).isEqualTo(405);
+        }
+    }
+
+    @Test
     void configGetNeverShowsASecret() {
         Answer answer = client.rpc("config.get");
 

@@ -97,6 +97,25 @@ class ReloadIT {
     }
 
     @Test
+    void reloadThatDisablesTheWebhookAnswersItsPath404AndOneThatEnablesItServesItAgain() throws Exception {
+        startFrom(configText(""), null);
+        assertThat(client.webhookMessage("on-1", "c", "ann", "hi").status()).isEqualTo(202);
+
+        GatewayClient.Answer off = edit("config.patch", json("{'channels':{'webhook':{'enabled':false}}}"),
+                configGet().get("hash").asText());
+        assertThat(off.body().at("/payload/reload/applied").asBoolean()).as(off.raw()).isTrue();
+        GatewayClient.Answer refused = client.webhookMessage("off-1", "c", "ann", "hi");
+        assertThat(refused.status()).as(refused.raw()).isEqualTo(404);
+        assertThat(refused.raw()).isEqualTo("{\"ok\":false,\"error\":{\"code\":\"CHANNEL_DISABLED\","
+                + "\"message\":\"the webhook channel is not enabled\"}}");
+
+        GatewayClient.Answer on = edit("config.patch", json("{'channels':{'webhook':{'enabled':true}}}"),
+                configGet().get("hash").asText());
+        assertThat(on.body().at("/payload/reload/applied").asBoolean()).as(on.raw()).isTrue();
+        assertThat(client.webhookMessage("on-2", "c", "ann", "hi").status()).isEqualTo(202);
+    }
+
+    @Test
     void invalidFileAtReloadLeavesTheGatewayServingWithTheOldConfigAndReportsTheError() throws Exception {
         startFrom(configText(""), null);
         JsonNode configBefore = configGet();
