@@ -20,6 +20,9 @@ import org.slf4j.LoggerFactory;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.ferry.control.Json;
+import dev.ferry.control.RpcException;
+import dev.ferry.control.RpcMethods;
 import dev.ferry.config.Secret;
 import dev.ferry.journal.JournalUnavailableException;
 import dev.ferry.intake.BearerToken;

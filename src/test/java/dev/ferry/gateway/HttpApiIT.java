@@ -19,6 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.ferry.control.Json;
+import dev.ferry.control.RpcMethods;
 import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.ReloadConfig;
