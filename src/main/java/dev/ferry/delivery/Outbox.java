@@ -12,11 +12,16 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.ferry.events.GatewayEvent;
+import dev.ferry.events.GatewayEvents;
 import dev.ferry.journal.Journal;
 import dev.ferry.journal.Reply;
+import dev.ferry.time.DeadlineWait;
 import dev.ferry.time.Scheduler;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -35,6 +40,10 @@ import io.micrometer.core.instrument.MeterRegistry;
  * {@link RetryPolicy} backoff. A fault without a verdict is retried. A reply whose channel has no transport
  * (a webhook without a reply URL) is complete once committed: it lives in the session history.
  *
+ * <p>Every reply committed, delivered or refused is published as an event. {@link #close} waits a moment for
+ * the journal records of sends already settled, so a stop neither loses them needlessly nor logs an error
+ * for a record it cut off itself.
+ *
  * <p>Invariant: a channel's waiting FIFO is non-empty only while all its slots are taken. Thread-safe; lanes
  * and routes are guarded by {@code lock}; sends and journal writes happen outside it.
  */
@@ -46,36 +55,50 @@ public final class Outbox {
     private final Journal journal;
     private final Scheduler scheduler;
     private final RetryPolicy retryPolicy;
+    private final GatewayEvents events;
     private final ReentrantLock lock = new ReentrantLock();
-    /** Signalled when a lane empties, for {@link #awaitEmpty}. */
+    /** Signalled when a lane empties or a journal record completes, for {@link #awaitEmpty} and {@link #close}. */
     private final Condition emptied = lock.newCondition();
-    /** Per session key, the replies not yet settled; the head is the one on its way. Guarded by lock. */
+    /** Per session key, the replies not yet settled; the head is the one on its way. */
+    @GuardedBy("lock")
     private final Map<String, ArrayDeque<Reply>> lanes = new HashMap<>();
-    /** Per channel, its transport and send slots. Guarded by lock. */
+    /** Per channel, its transport and send slots; a channel never routed has none, and its replies go to history. */
+    @GuardedBy("lock")
     private final Map<String, Route> routes = new HashMap<>();
+    /** Per channel, the sends in flight, each holding one of its slots. */
+    @GuardedBy("lock")
+    private final Map<String, Integer> sending = new HashMap<>();
+    /** Per channel, lane heads waiting for a free slot, oldest first. */
+    @GuardedBy("lock")
+    private final Map<String, ArrayDeque<Attempt>> waiting = new HashMap<>();
+    /** Journal records of settled sends (delivered, failed) not yet completed. */
+    @GuardedBy("lock")
+    private int recording;
+    /** Set by {@link #close}: a record that fails from then on was cut off by the stop, not lost by a fault. */
+    private volatile boolean closing;
     private final Counter delivered;
     private final Counter failed;
     private final Counter failedAttempts;
 
-    /** A channel's transport, or none (history only), and its send slots. Every field is guarded by the outbox's lock. */
-    private static final class Route {
-        ReplyTransport transport;
-        int maxConcurrentSends;
-        int sending;
-        /** Lane heads waiting for a slot, oldest first. */
-        final ArrayDeque<Attempt> waiting = new ArrayDeque<>();
-    }
+    /** A channel's transport, or none (history only), and how many of its sends may be in flight at once. */
+    private record Route(ReplyTransport transport, int maxConcurrentSends) {}
 
     /** A lane head and how many of its attempts have failed so far. */
     private record Attempt(Reply reply, int failures) {}
 
-    /** An attempt cleared to go: holding a slot of {@code route}, or with both null, bound for history. */
-    private record Send(Attempt attempt, Route route, ReplyTransport transport) {}
+    /** An attempt cleared to go: holding a slot of {@code channel}, or with both null, bound for history. */
+    private record Send(Attempt attempt, String channel, ReplyTransport transport) {}
 
     public Outbox(Journal journal, Scheduler scheduler, RetryPolicy retryPolicy, MeterRegistry metrics) {
+        this(journal, scheduler, retryPolicy, metrics, GatewayEvents.NONE);
+    }
+
+    public Outbox(Journal journal, Scheduler scheduler, RetryPolicy retryPolicy, MeterRegistry metrics,
+                  GatewayEvents events) {
         this.journal = journal;
         this.scheduler = scheduler;
         this.retryPolicy = retryPolicy;
+        this.events = events;
         this.delivered = Counter.builder("ferry.replies.delivered").description("Replies the platform accepted")
                 .register(metrics);
         this.failed = Counter.builder("ferry.replies.failed")
@@ -97,10 +120,8 @@ public final class Outbox {
         ArrayDeque<Send> ready = new ArrayDeque<>();
         lock.lock();
         try {
-            Route route = routes.computeIfAbsent(channel, c -> new Route());
-            route.transport = transport;
-            route.maxConcurrentSends = maxConcurrentSends;
-            admitWaiting(route, ready);
+            routes.put(channel, new Route(transport, maxConcurrentSends));
+            admitWaiting(channel, ready);
         } finally {
             lock.unlock();
         }
@@ -109,6 +130,8 @@ public final class Outbox {
 
     /** Queues a committed reply for sending. */
     public void enqueue(Reply reply) {
+        events.publish(new GatewayEvent.ReplyCommitted(reply.sessionKey(), reply.turnId(), reply.replyId(),
+                reply.channel(), reply.conversation(), reply.text(), reply.inReplyTo()));
         Send send = null;
         lock.lock();
         try {
@@ -151,37 +174,64 @@ public final class Outbox {
 
     /** Waits on a signal until every queued reply is settled, or the timeout; true when none is left. */
     public boolean awaitEmpty(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
         lock.lock();
         try {
-            long left;
-            while (!lanes.isEmpty() && (left = deadline - System.nanoTime()) > 0) {
-                emptied.awaitNanos(left);
-            }
-            return lanes.isEmpty();
+            return DeadlineWait.await(scheduler, lock, emptied, timeout, this::hasNoLanes);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Clears a lane head to go now, or parks it in its channel's FIFO and returns null. Caller holds lock. */
+    /**
+     * Stops treating failed journal records as faults and waits up to {@code timeout} for the records of
+     * sends already settled; what is still unsent or unrecorded is sent again at the next start. Returns
+     * whether every record completed.
+     */
+    public boolean close(Duration timeout) throws InterruptedException {
+        closing = true;
+        lock.lock();
+        try {
+            return DeadlineWait.await(scheduler, lock, emptied, timeout, this::hasNoRecordsInFlight);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // DeadlineWait evaluates these under the lock it was handed; the checker cannot follow a method reference.
+    @SuppressWarnings("GuardedBy")
+    private boolean hasNoLanes() {
+        return lanes.isEmpty();
+    }
+
+    @SuppressWarnings("GuardedBy")
+    private boolean hasNoRecordsInFlight() {
+        return recording == 0;
+    }
+
+    /** Clears a lane head to go now, or parks it in its channel's FIFO and returns null. */
+    @GuardedBy("lock")
     private Send admit(Attempt attempt) {
-        Route route = routes.get(attempt.reply().channel());
-        if (route == null || route.transport == null) {
+        String channel = attempt.reply().channel();
+        Route route = routes.get(channel);
+        if (route == null || route.transport() == null) {
             return new Send(attempt, null, null);
         }
-        if (route.sending < route.maxConcurrentSends) {
-            route.sending++;
-            return new Send(attempt, route, route.transport);
+        if (sending.getOrDefault(channel, 0) < route.maxConcurrentSends()) {
+            sending.merge(channel, 1, Integer::sum);
+            return new Send(attempt, channel, route.transport());
         }
-        route.waiting.addLast(attempt);
+        waiting.computeIfAbsent(channel, c -> new ArrayDeque<>()).addLast(attempt);
         return null;
     }
 
-    /** Gives free slots to waiting lane heads, or sends them all to history once there is no transport. Caller holds lock. */
-    private void admitWaiting(Route route, ArrayDeque<Send> ready) {
-        while (!route.waiting.isEmpty() && (route.transport == null || route.sending < route.maxConcurrentSends)) {
-            ready.add(admit(route.waiting.pollFirst()));
+    /** Gives free slots to waiting lane heads, or sends them all to history once there is no transport. */
+    @GuardedBy("lock")
+    private void admitWaiting(String channel, ArrayDeque<Send> ready) {
+        ArrayDeque<Attempt> heads = waiting.get(channel);
+        Route route = routes.get(channel);
+        while (heads != null && !heads.isEmpty() && (route == null || route.transport() == null
+                || sending.getOrDefault(channel, 0) < route.maxConcurrentSends())) {
+            ready.add(admit(heads.pollFirst()));
         }
     }
 
@@ -200,7 +250,7 @@ public final class Outbox {
         Send send;
         while ((send = ready.poll()) != null) {
             if (send.transport() == null) {
-                journal.markDelivered(send.attempt().reply().replyId()).whenComplete(logFailure("delivery", send));
+                record(journal.markDelivered(send.attempt().reply().replyId()), "delivery", send);
                 advance(send.attempt().reply(), ready);
                 continue;
             }
@@ -224,23 +274,27 @@ public final class Outbox {
         Reply reply = send.attempt().reply();
         lock.lock();
         try {
-            send.route().sending--;
-            admitWaiting(send.route(), ready);
+            sending.merge(send.channel(), -1, Integer::sum);
+            admitWaiting(send.channel(), ready);
         } finally {
             lock.unlock();
         }
         switch (outcome.verdict()) {
             case DELIVERED -> {
                 delivered.increment();
+                events.publish(new GatewayEvent.ReplyDelivered(reply.sessionKey(), reply.replyId(), reply.channel(),
+                        reply.conversation()));
                 // The reply went out; failing to record it only risks one resend after a restart.
-                journal.markDelivered(reply.replyId()).whenComplete(logFailure("delivery", send));
+                record(journal.markDelivered(reply.replyId()), "delivery", send);
                 advance(reply, ready);
             }
             case REFUSED -> {
                 failed.increment();
                 log.warn("reply refused, marked failed reply={} session={} channel={} reason={}", reply.replyId(),
                         reply.sessionKey(), reply.channel(), outcome.reason());
-                journal.markFailed(reply.replyId(), outcome.reason()).whenComplete(logFailure("failure", send));
+                events.publish(new GatewayEvent.ReplyFailed(reply.sessionKey(), reply.replyId(), reply.channel(),
+                        reply.conversation(), outcome.reason()));
+                record(journal.markFailed(reply.replyId(), outcome.reason()), "failure", send);
                 advance(reply, ready);
             }
             case RETRY -> scheduleRetry(send.attempt(), outcome);
@@ -307,10 +361,35 @@ public final class Outbox {
         }
     }
 
-    private static BiConsumer<Void, Throwable> logFailure(String what, Send send) {
+    /** Counts the record until it completes, so {@link #close} can wait for it. */
+    private void record(CompletableFuture<Void> write, String what, Send send) {
+        lock.lock();
+        try {
+            recording++;
+        } finally {
+            lock.unlock();
+        }
+        write.whenComplete(recorded(what, send));
+    }
+
+    private BiConsumer<Void, Throwable> recorded(String what, Send send) {
         return (ok, error) -> {
-            if (error != null) {
-                log.error("could not record reply {} reply={}", what, send.attempt().reply().replyId(), error);
+            lock.lock();
+            try {
+                recording--;
+                emptied.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            if (error == null) {
+                return;
+            }
+            String replyId = send.attempt().reply().replyId();
+            if (closing) {
+                // The stop closed the journal under this record: work it ordered itself, not a fault.
+                log.info("reply {} not recorded before the stop reply={}; it is sent again at the next start", what, replyId);
+            } else {
+                log.error("could not record reply {} reply={}", what, replyId, error);
             }
         };
     }

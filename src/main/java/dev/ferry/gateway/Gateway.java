@@ -22,39 +22,46 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 
 import dev.ferry.agent.AgentBackend;
-import dev.ferry.agent.EchoBackend;
+import dev.ferry.agent.AgentBackends;
 import dev.ferry.channel.ChannelCatalog;
 import dev.ferry.channel.ChannelContext;
 import dev.ferry.channel.Channels;
+import dev.ferry.config.ConfigException;
 import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.LoadedConfig;
 import dev.ferry.config.Secret;
+import dev.ferry.control.BuildCheck;
+import dev.ferry.control.ConfigRpc;
+import dev.ferry.control.ControlMethods;
+import dev.ferry.control.LiveState;
+import dev.ferry.control.ReloadOutcome;
+import dev.ferry.control.RpcMethods;
+import dev.ferry.control.StatusRpc;
 import dev.ferry.debounce.BatchHandler;
 import dev.ferry.debounce.DebouncerRegistry;
 import dev.ferry.debounce.FlushReport;
 import dev.ferry.delivery.Outbox;
 import dev.ferry.delivery.RetryPolicy;
-import dev.ferry.events.GatewayEvents;
+import dev.ferry.events.EventHub;
+import dev.ferry.events.GatewayEvent;
 import dev.ferry.intake.Intake;
 import dev.ferry.journal.SqliteJournal;
 import dev.ferry.journal.Turn;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
-import dev.ferry.journal.JournalHealth;
-import dev.ferry.journal.JournalStats;
 import dev.ferry.journal.Reply;
 import dev.ferry.queue.DrainReport;
 import dev.ferry.queue.TurnScheduler;
 import dev.ferry.queue.TurnSettings;
 import dev.ferry.session.ChatCommandHandler;
 import dev.ferry.session.SessionRouter;
+import dev.ferry.time.DeadlineWait;
 import dev.ferry.time.SystemScheduler;
 import dev.ferry.time.WallClock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -70,9 +77,13 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
     private static final Duration PRUNE_EVERY = Duration.ofHours(1);
+    /** How long a close waits for the journal records of replies already sent. */
+    private static final Duration OUTBOX_RECORD_GRACE = Duration.ofSeconds(2);
 
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final SystemScheduler scheduler = new SystemScheduler("ferry-timer");
+    private final WallClock wallClock = WallClock.SYSTEM;
+    private final EventHub events = new EventHub();
     /**
      * Turn steps never wait on each other and backends answer asynchronously, so a few threads serve any
      * number of turns; a cached pool would start one per task in a burst.
@@ -80,6 +91,8 @@ public final class Gateway implements AutoCloseable {
     private final ExecutorService turnExecutor = Executors.newFixedThreadPool(4, daemonThreads("ferry-turn-"));
     /** The reply client's threads, started on first use: its tasks never block, so two serve any number of sends. */
     private final ExecutorService httpExecutor = Executors.newFixedThreadPool(2, daemonThreads("ferry-http-"));
+    private final AgentBackends backends;
+    private final BuildCheck buildCheck;
     private final Journal journal;
     private final Outbox outbox;
     private final TurnScheduler turns;
@@ -90,6 +103,7 @@ public final class Gateway implements AutoCloseable {
     private final Intake intake;
     private final RunLoop runLoop;
     private final ConfigRpc configRpc;
+    private final StatusRpc statusRpc;
     private final Path pidFile;
 
     private volatile LoadedConfig loaded;
@@ -101,33 +115,59 @@ public final class Gateway implements AutoCloseable {
     @GuardedBy("this")
     private HttpClient httpClient;
 
-    private Gateway(LoadedConfig loaded) {
+    /**
+     * Builds every stage; what can be refused (the build check, the backend) is refused before anything is
+     * opened, and a later failure closes what was opened before it.
+     */
+    private Gateway(LoadedConfig loaded, AgentBackends backends) throws ConfigException {
         this.loaded = loaded;
-        FerryConfig config = loaded.config();
+        this.backends = backends;
+        this.buildCheck = new BuildCheck(backends);
+        FerryConfig config = buildCheck.check(loaded.config());
         this.pidFile = config.state().dir().resolve("ferry.pid");
-        this.journal = SqliteJournal.open(config.state().dir().resolve("journal.db"), config.journal().sync());
         this.backend = createBackend(config);
-        this.outbox = new Outbox(journal, scheduler, RetryPolicy.DEFAULT, metrics);
+        try {
+            this.journal = SqliteJournal.open(config.state().dir().resolve("journal.db"), config.journal().sync());
+        } catch (RuntimeException e) {
+            closeQuietly(backend);
+            throw e;
+        }
+        try {
+            this.outbox = new Outbox(journal, scheduler, RetryPolicy.DEFAULT, metrics, events);
         this.turns = new TurnScheduler(journal, backend, outbox, turnSettings(config), config.messages().queue(),
                 scheduler, turnExecutor, RetryPolicy.DEFAULT, metrics);
         this.router = new SessionRouter(config.session().scope(), turns, new ChatCommandHandler(journal, turns, outbox));
         this.toSessions = batch -> router.route(batch.messages());
         this.channels = new Channels(ChannelCatalog.BUILT_IN, toSessions, debouncerRegistry, outbox);
         this.intake = new Intake(journal, channels, metrics);
-        channels.start(new ChannelContext(intake, scheduler, WallClock.SYSTEM, this::httpClient, GatewayEvents.NONE,
-                metrics));
+        channels.start(new ChannelContext(intake, scheduler, wallClock, this::httpClient, events, metrics));
         channels.prepare(config).commit();
         this.runLoop = new RunLoop(new Steps(), this::reloadSource, config.gateway(), metrics);
-        this.configRpc = new ConfigRpc(() -> this.loaded, runLoop, this::url);
-        this.rpcMethods = createRpcMethods();
+        this.configRpc = new ConfigRpc(() -> this.loaded, runLoop::requestReload, this::url);
+        this.statusRpc = new StatusRpc(new LiveState(this::generation, () -> state.wireName(), () -> backend.name(),
+                debouncerRegistry::bufferedKeys), journal, turns);
+        this.rpcMethods = ControlMethods.create(statusRpc, journal, turns, outbox, configRpc, this::reload);
         this.http = listener(config.gateway());
         replay();
         schedulePrune(Duration.ofMinutes(1));
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
-    /** Builds the gateway, replays the journal and opens the listener; the returned gateway is serving. */
-    public static Gateway start(LoadedConfig loaded) {
-        var gateway = new Gateway(loaded);
+    /**
+     * Builds the gateway, replays the journal and opens the listener; the returned gateway is serving. A
+     * configuration that names what this build lacks is refused with a {@link ConfigException}, having
+     * opened nothing.
+     */
+    public static Gateway start(LoadedConfig loaded) throws ConfigException {
+        return start(loaded, AgentBackends.BUILT_IN);
+    }
+
+    /** As {@link #start(LoadedConfig)}, with the backends of {@code backends}. */
+    static Gateway start(LoadedConfig loaded, AgentBackends backends) throws ConfigException {
+        var gateway = new Gateway(loaded, backends);
         try {
             gateway.http.start();
             gateway.writePidFile();
@@ -175,11 +215,12 @@ public final class Gateway implements AutoCloseable {
     }
 
     private AgentBackend createBackend(FerryConfig config) {
-        String name = config.agent().backend();
-        if (!"echo".equals(name)) {
-            throw new IllegalStateException("agent.backend: \"" + name + "\" is not available in this build yet; use \"echo\"");
-        }
-        return new EchoBackend(scheduler, Duration.ofMillis(config.agent().echo().delayMs()));
+        return backends.create(config.agent(), new AgentBackends.Context(scheduler));
+    }
+
+    /** The gateway's event stream: what turns, replies, queues and reloads do, as they do it. */
+    public EventHub events() {
+        return events;
     }
 
     private Secret gatewayToken() {
@@ -221,7 +262,7 @@ public final class Gateway implements AutoCloseable {
             if (closed.get()) {
                 return;
             }
-            long cutoff = System.currentTimeMillis() - Duration.ofDays(loaded.config().journal().retentionDays()).toMillis();
+            long cutoff = wallClock.epochMillis() - Duration.ofDays(loaded.config().journal().retentionDays()).toMillis();
             journal.prune(cutoff, loaded.config().agent().historyTurns()).whenComplete((removed, error) -> {
                 if (error != null) {
                     log.warn("journal prune failed reason={}", error.toString());
@@ -239,7 +280,9 @@ public final class Gateway implements AutoCloseable {
      */
     private LoadedConfig reloadSource() throws Exception {
         LoadedConfig current = loaded;
-        return current.path() == null ? current : ConfigLoader.reload(current.path());
+        LoadedConfig next = current.path() == null ? current : ConfigLoader.reload(current.path());
+        buildCheck.check(next.config());
+        return next;
     }
 
     /** The reload steps, kept off the gateway's public surface. */
@@ -333,149 +376,12 @@ public final class Gateway implements AutoCloseable {
         return new HttpApi(gateway, this::gatewayToken, rpcMethods, channels, metrics, this::health);
     }
 
-    private RpcMethods createRpcMethods() {
-        RpcMethods methods = new RpcMethods()
-                .addSync("health", params -> health())
-                .addSync("status", params -> status())
-                .addSync("sessions.list", this::sessionsList)
-                .addSync("chat.history", this::chatHistory)
-                .add("sessions.reset", this::resetSession)
-                .addSync("replies.failed", this::failedReplies)
-                .add("replies.retry", this::retryReply)
-                .add("gateway.reload", params -> reload("rpc").thenApply(configRpc::describe));
-        configRpc.register(methods);
-        return methods;
-    }
-
     JsonNode health() {
-        return Json.object().put("ok", true).put("generation", generation()).put("state", state.wireName());
+        return statusRpc.health();
     }
 
     ObjectNode status() {
-        JournalStats stats = journal.stats();
-        ObjectNode status = Json.object()
-                .put("generation", generation())
-                .put("state", state.wireName())
-                .put("uptimeMs", ManagementFactory.getRuntimeMXBean().getUptime())
-                .put("agent", backend.name())
-                .put("sessions", journal.sessionCount())
-                .put("bufferedDebounceKeys", debouncerRegistry.bufferedKeys())
-                .put("runningTurns", turns.runningTurns());
-        ArrayNode queues = status.putArray("queues");
-        turns.snapshot().forEach(queue -> queues.addObject()
-                .put("sessionKey", queue.sessionKey())
-                .put("mode", queue.settings().mode().configName())
-                .put("queued", queue.queued())
-                .put("draining", queue.draining())
-                .put("turnRunning", queue.turnRunning())
-                .put("dropped", queue.dropped())
-                .put("superseded", queue.superseded()));
-        JournalHealth health = journal.health();
-        status.putObject("journal")
-                .put("writable", health.writable())
-                .put("problem", health.problem())
-                .put("received", stats.received())
-                .put("duplicates", stats.duplicates())
-                .put("done", stats.done())
-                .put("dropped", stats.dropped())
-                .put("superseded", stats.superseded())
-                .put("pending", stats.pending());
-        status.putObject("outbox").put("pending", stats.outboxPending()).put("failed", stats.outboxFailed());
-        return status;
-    }
-
-    /** One page of sessions, most recently active first; {@code nextOffset} is null on the last page. */
-    private JsonNode sessionsList(ObjectNode params) {
-        int limit = intParam(params, "limit", 100, 1, 1000);
-        int offset = intParam(params, "offset", 0, 0, Integer.MAX_VALUE);
-        long total = journal.sessionCount();
-        ArrayNode sessions = Json.MAPPER.createArrayNode();
-        journal.sessions(offset, limit).forEach(session -> sessions.addObject()
-                .put("sessionKey", session.sessionKey())
-                .put("turns", session.turns())
-                .put("lastActiveEpochMs", session.lastActiveEpochMs()));
-        ObjectNode payload = Json.object();
-        payload.set("sessions", sessions);
-        payload.put("total", total);
-        return offset + (long) limit < total ? payload.put("nextOffset", offset + limit) : payload.putNull("nextOffset");
-    }
-
-    private static int intParam(ObjectNode params, String name, int fallback, int min, int max) {
-        JsonNode node = params.get(name);
-        if (node == null || node.isNull()) {
-            return fallback;
-        }
-        if (!node.isIntegralNumber() || !node.canConvertToInt() || node.intValue() < min || node.intValue() > max) {
-            throw RpcException.invalidParams("params." + name + ": must be an integer from " + min
-                    + (max == Integer.MAX_VALUE ? " up" : " to " + max) + ", got " + node);
-        }
-        return node.intValue();
-    }
-
-    /** Clears one session's transcript and {@code /queue} settings. */
-    private CompletableFuture<JsonNode> resetSession(ObjectNode params) {
-        String sessionKey = params.path("sessionKey").asText("");
-        if (sessionKey.isBlank()) {
-            throw RpcException.invalidParams("params.sessionKey: required (see sessions.list)");
-        }
-        return turns.changeDirective(sessionKey, stored -> null)
-                .thenCompose(ignored -> journal.resetSession(sessionKey))
-                .thenApply(ignored -> Json.object().put("sessionKey", sessionKey).put("reset", true));
-    }
-
-    /** Failed replies, newest first, with the reason the platform gave. */
-    private JsonNode failedReplies(ObjectNode params) {
-        ArrayNode replies = Json.MAPPER.createArrayNode();
-        journal.failedReplies(limit(params)).forEach(failed -> replies.addObject()
-                .put("replyId", failed.reply().replyId())
-                .put("sessionKey", failed.reply().sessionKey())
-                .put("channel", failed.reply().channel())
-                .put("conversation", failed.reply().conversation())
-                .put("reason", failed.reason())
-                .put("failedAtEpochMs", failed.failedAtEpochMs())
-                .put("text", failed.reply().text()));
-        return Json.object().set("replies", replies);
-    }
-
-    /** Puts one failed reply back in the outbox; a second call for it fails until it has failed again. */
-    private CompletableFuture<JsonNode> retryReply(ObjectNode params) {
-        String replyId = params.path("replyId").asText("");
-        if (replyId.isBlank()) {
-            throw RpcException.invalidParams("params.replyId: required (see replies.failed)");
-        }
-        return outbox.retryFailed(replyId).thenApply(requeued -> {
-            if (requeued.isEmpty()) {
-                throw new RpcException("NOT_FOUND", 404, "params.replyId: no failed reply \"" + replyId
-                        + "\" (see replies.failed)");
-            }
-            return Json.object().put("replyId", replyId).put("requeued", true);
-        });
-    }
-
-    /** {@code params.limit}: a positive integer, 50 when absent, at most 1000. */
-    private static int limit(ObjectNode params) {
-        JsonNode limitNode = params.get("limit");
-        if (limitNode != null && (!limitNode.canConvertToInt() || limitNode.asInt() < 1)) {
-            throw RpcException.invalidParams("params.limit: must be a positive integer");
-        }
-        return limitNode == null ? 50 : Math.min(limitNode.asInt(), 1000);
-    }
-
-    private JsonNode chatHistory(ObjectNode params) {
-        String sessionKey = params.path("sessionKey").asText("");
-        if (sessionKey.isBlank()) {
-            throw RpcException.invalidParams("params.sessionKey: required (see sessions.list)");
-        }
-        int limit = limit(params);
-        ArrayNode exchanges = Json.MAPPER.createArrayNode();
-        journal.transcript(sessionKey, limit).forEach(exchange -> exchanges.addObject()
-                .put("turnId", exchange.turnId())
-                .put("prompt", exchange.prompt())
-                .put("reply", exchange.reply())
-                .put("completedAtEpochMs", exchange.completedAtEpochMs()));
-        ObjectNode payload = Json.object().put("sessionKey", sessionKey);
-        payload.set("exchanges", exchanges);
-        return payload;
+        return statusRpc.status();
     }
 
     // ---- stopping ----------------------------------------------------------------------------------------
@@ -490,8 +396,9 @@ public final class Gateway implements AutoCloseable {
             return;
         }
         state = GatewayState.STOPPING;
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(loaded.config().gateway().shutdownTimeoutMs());
+        long deadline = DeadlineWait.saturatedAdd(scheduler.nowMillis(), loaded.config().gateway().shutdownTimeoutMs());
         log.info("stopping gen={}", generation());
+        events.publish(new GatewayEvent.ShuttingDown(generation()));
         closeQuietly(http);
         try {
             Duration drainBudget = Duration.ofMillis(Math.min(loaded.config().gateway().reload().drainTimeoutMs(),
@@ -506,8 +413,8 @@ public final class Gateway implements AutoCloseable {
         close();
     }
 
-    private static long millisUntil(long deadlineNanos) {
-        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+    private long millisUntil(long deadlineMillis) {
+        return DeadlineWait.millisUntil(scheduler, deadlineMillis);
     }
 
     /** Closes at once, without waiting for work in flight: the listener first, then the stages behind it. */
@@ -527,6 +434,15 @@ public final class Gateway implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (outbox != null) {
+            try {
+                // Records of sends that already settled are worth the wait: without them a reply goes out twice.
+                outbox.close(OUTBOX_RECORD_GRACE);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        events.closeAll("gateway stopped");
         closeQuietly(scheduler);
         closeQuietly(backend);
         closeQuietly(journal);

@@ -14,6 +14,8 @@ import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.ferry.channel.EndpointLookup;
+import dev.ferry.control.Json;
+import dev.ferry.control.RpcMethods;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.Secret;
 import dev.ferry.intake.BearerToken;
@@ -31,7 +33,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 final class HttpApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
 
-    static final int MAX_BODY_BYTES = 1 << 20;
+    static final int MAX_BODY_BYTES = Json.MAX_BODY_BYTES;
 
     /** How long a retired listener waits for the answers in flight on it before it closes anyway. */
     private static final Duration RETIRE_GRACE = Duration.ofSeconds(10);

@@ -23,6 +23,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.ferry.channel.ChannelEndpoint;
 import dev.ferry.channel.EndpointLookup;
+import dev.ferry.control.Json;
+import dev.ferry.control.RpcException;
+import dev.ferry.control.RpcMethods;
 import dev.ferry.config.Secret;
 import dev.ferry.journal.JournalUnavailableException;
 import dev.ferry.intake.BearerToken;

@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.ferry.control.ReloadOutcome;
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.LoadedConfig;

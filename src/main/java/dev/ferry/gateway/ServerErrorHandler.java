@@ -11,6 +11,8 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
 
+import dev.ferry.control.Json;
+
 /**
  * Writes the errors the HTTP server produces on its own, for requests no handler of Ferry answers (a
  * malformed request line, a bad {@code Content-Length}, headers over the limit, a handler that threw, a

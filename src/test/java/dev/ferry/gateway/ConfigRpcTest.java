@@ -19,6 +19,11 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.ferry.control.ConfigRpc;
+import dev.ferry.control.Json;
+import dev.ferry.control.ReloadOutcome;
+import dev.ferry.control.RpcException;
+import dev.ferry.control.RpcMethods;
 import dev.ferry.config.ConfigFile;
 import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.FerryConfig;
@@ -60,7 +65,7 @@ class ConfigRpcTest {
         runLoop = new RunLoop(new ApplyingTarget(), () -> ConfigLoader.reload(file), current.get().config().gateway(),
                 new SimpleMeterRegistry());
         methods = new RpcMethods();
-        new ConfigRpc(current::get, runLoop, () -> java.net.URI.create("http://127.0.0.1:18789")).register(methods);
+        new ConfigRpc(current::get, runLoop::requestReload, () -> java.net.URI.create("http://127.0.0.1:18789")).register(methods);
     }
 
     private JsonNode call(String method, ObjectNode params) throws Exception {

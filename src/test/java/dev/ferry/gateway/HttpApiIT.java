@@ -23,6 +23,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.channel.ChannelEndpoint;
 import dev.ferry.channel.EndpointLookup;
 import dev.ferry.channel.webhook.WebhookInbound;
+import dev.ferry.control.Json;
+import dev.ferry.control.RpcMethods;
 import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.ReloadConfig;

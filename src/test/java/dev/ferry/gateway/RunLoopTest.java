@@ -26,6 +26,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.ferry.control.ReloadOutcome;
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.FerryConfig;

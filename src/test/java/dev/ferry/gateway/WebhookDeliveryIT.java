@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 
+import dev.ferry.control.Json;
 import dev.ferry.config.ConfigLoader;
 import dev.ferry.testing.GatewayClient;
 import dev.ferry.testing.ReplySink;

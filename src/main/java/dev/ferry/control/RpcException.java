@@ -1,4 +1,4 @@
-package dev.ferry.gateway;
+package dev.ferry.control;
 
 /** An RPC refused for a reason the caller can act on; its code and message go back in the response. */
 public final class RpcException extends RuntimeException {

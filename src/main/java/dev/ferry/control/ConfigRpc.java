@@ -1,9 +1,10 @@
-package dev.ferry.gateway;
+package dev.ferry.control;
 
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -28,23 +29,27 @@ import dev.ferry.config.LoadedConfig;
  * default by accident: an apply of an empty document needs {@code reset: true}, and a patch is refused
  * when the file the gateway runs from has gone missing or empty. Edits are serialised by {@code lock}.
  */
-final class ConfigRpc {
+public final class ConfigRpc {
     private static final Logger log = LoggerFactory.getLogger(ConfigRpc.class);
     private static final ObjectMapper PRETTY = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Supplier<LoadedConfig> current;
-    private final RunLoop runLoop;
+    private final Function<String, CompletableFuture<ReloadOutcome>> reload;
     private final Supplier<URI> listenerUrl;
     private final Object lock = new Object();
 
-    /** @param listenerUrl where the gateway listens now, which a reload may have moved */
-    ConfigRpc(Supplier<LoadedConfig> current, RunLoop runLoop, Supplier<URI> listenerUrl) {
+    /**
+     * @param reload requests a reload with its trigger's name and completes with its outcome
+     * @param listenerUrl where the gateway listens now, which a reload may have moved
+     */
+    public ConfigRpc(Supplier<LoadedConfig> current, Function<String, CompletableFuture<ReloadOutcome>> reload,
+                     Supplier<URI> listenerUrl) {
         this.current = current;
-        this.runLoop = runLoop;
+        this.reload = reload;
         this.listenerUrl = listenerUrl;
     }
 
-    void register(RpcMethods methods) {
+    public void register(RpcMethods methods) {
         methods.addSync("config.get", params -> get())
                 .add("config.patch", params -> edit(params, true))
                 .add("config.apply", params -> edit(params, false));
@@ -61,7 +66,7 @@ final class ConfigRpc {
     }
 
     /** The outcome and the listener's address after it, so a caller whose reload moved the listener can follow. */
-    JsonNode describe(ReloadOutcome outcome) {
+    public JsonNode describe(ReloadOutcome outcome) {
         ObjectNode payload = Json.object().put("applied", outcome.applied()).put("generation", outcome.generation())
                 .put("url", listenerUrl.get().toString());
         outcome.errors().forEach(payload.putArray("errors")::add);
@@ -135,7 +140,7 @@ final class ConfigRpc {
         }
         String newHash = ConfigFile.hash(newText);
         log.info("configuration written by {} path={} hash={}", merge ? "config.patch" : "config.apply", path, newHash);
-        return runLoop.requestReload(merge ? "config.patch" : "config.apply").thenApply(outcome -> {
+        return reload.apply(merge ? "config.patch" : "config.apply").thenApply(outcome -> {
             ObjectNode payload = Json.object().put("changed", true).put("hash", newHash);
             payload.set("reload", describe(outcome));
             return payload;

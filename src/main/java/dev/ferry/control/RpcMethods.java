@@ -1,4 +1,4 @@
-package dev.ferry.gateway;
+package dev.ferry.control;
 
 import java.util.Map;
 import java.util.TreeMap;
@@ -12,28 +12,28 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * The RPC surface shared by {@code POST /rpc} and (later) the WebSocket: a method name maps to a
  * handler of its params. Handlers answer a payload or throw {@link RpcException}. Thread-safe once built.
  */
-final class RpcMethods {
+public final class RpcMethods {
 
     /** One RPC method: params in (an empty object when the caller sent none), payload out. */
     @FunctionalInterface
-    interface Handler {
+    public interface Handler {
         CompletableFuture<JsonNode> call(ObjectNode params);
     }
 
     private final Map<String, Handler> handlers = new TreeMap<>();
 
-    RpcMethods add(String method, Handler handler) {
+    public RpcMethods add(String method, Handler handler) {
         handlers.put(method, handler);
         return this;
     }
 
     /** For methods that answer at once. */
-    RpcMethods addSync(String method, Function<ObjectNode, JsonNode> handler) {
+    public RpcMethods addSync(String method, Function<ObjectNode, JsonNode> handler) {
         return add(method, params -> CompletableFuture.completedFuture(handler.apply(params)));
     }
 
     /** Never throws: a failure is a failed future carrying an {@link RpcException} or the fault. */
-    CompletableFuture<JsonNode> call(String method, JsonNode params) {
+    public CompletableFuture<JsonNode> call(String method, JsonNode params) {
         Handler handler = handlers.get(method);
         if (handler == null) {
             return CompletableFuture.failedFuture(new RpcException("UNKNOWN_METHOD", 404,

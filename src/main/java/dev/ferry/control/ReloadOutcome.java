@@ -1,4 +1,4 @@
-package dev.ferry.gateway;
+package dev.ferry.control;
 
 import java.util.List;
 

@@ -1,0 +1,15 @@
+package dev.ferry.control;
+
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * What the control surface reads of the running gateway, fresh on every call, since a reload changes it.
+ *
+ * @param state the gateway's life-cycle state as status spells it ({@code running}, {@code draining}, ...)
+ * @param agent the current backend's name
+ * @param bufferedDebounceKeys debounce keys holding messages in any channel's debouncer
+ */
+public record LiveState(LongSupplier generation, Supplier<String> state, Supplier<String> agent,
+                        IntSupplier bufferedDebounceKeys) {}
