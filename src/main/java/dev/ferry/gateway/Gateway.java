@@ -45,7 +45,7 @@ import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.intake.Intake;
 import dev.ferry.intake.channel.webhook.WebhookInbound;
 import dev.ferry.intake.channel.webhook.WebhookReplyTransport;
-import dev.ferry.journal.SqliteJournal;
+import dev.ferry.journal.sqlite.SqliteJournal;
 import dev.ferry.journal.Turn;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;

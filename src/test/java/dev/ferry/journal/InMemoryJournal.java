@@ -1,94 +1,146 @@
 package dev.ferry.journal;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.Collectors;
+
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 
 import dev.ferry.config.QueueOverride;
+import dev.ferry.time.WallClock;
 
 /**
- * A journal held in memory: every guarantee of {@link Journal} except surviving the process. It
- * serves tests and runs where losing state on exit is acceptable. Thread-safe; all state is guarded
- * by {@code lock}, and every write is "committed" before its future completes.
+ * A journal held in memory, for tests: every guarantee of {@link Journal} except surviving the process.
+ * It keeps the rows the SQLite journal keeps (settled messages, finished turns, delivered and failed
+ * replies, until {@link #prune} removes them), so {@code JournalContract} holds for both alike.
+ * Thread-safe; all state is guarded by {@code lock}, and each write is "committed" under it before its
+ * future completes.
+ *
+ * <p>A write's future completes on the completion executor, in commit order. The no-argument journal
+ * completes it on the calling thread before the call returns, which keeps tests elsewhere deterministic;
+ * the contract suite gives it a thread of its own, as the durable journal has.
  */
 public final class InMemoryJournal implements Journal {
 
-    /** Transcripts are only read for the newest turns; keeping more is memory with no reader. */
-    private static final int TRANSCRIPT_KEEP = 200;
-
+    private final WallClock clock;
+    private final Executor completions;
+    /** Reply ids must never repeat across journals, or an idempotent receiver would drop a new reply. */
+    private final ReplyIds replyIds = ReplyIds.fresh();
     private final ReentrantLock lock = new ReentrantLock();
-    // Reply ids must never repeat across journals, or an idempotent receiver would drop a new reply.
-    private final String instanceId = UUID.randomUUID().toString().substring(0, 8);
-    private final Map<DedupeKey, Long> seqByDedupeKey = new HashMap<>();
-    private final TreeMap<Long, InboundMessage> pending = new TreeMap<>();
-    private final Map<Long, Long> turnBySeq = new HashMap<>();
-    private final LinkedHashMap<String, Reply> outbox = new LinkedHashMap<>();
-    /** Failed replies, oldest failure first. */
-    private final LinkedHashMap<String, FailedReply> failed = new LinkedHashMap<>();
-    /** Only sessions with at least one exchange: a deque is removed, never left empty. */
-    private final Map<String, Deque<Exchange>> transcripts = new HashMap<>();
-    /** Per session, the number of the completion that last touched it. */
-    private final Map<String, Long> lastCompletion = new HashMap<>();
-    private long completions;
-    private final Map<String, QueueOverride> directives = new HashMap<>();
-    /** Per session with a directive, when it was saved. */
-    private final Map<String, Long> directiveSavedAt = new HashMap<>();
-    /** Turn id to session key, for turns neither completed nor superseded. */
-    private final Map<Long, String> openTurnSessions = new HashMap<>();
-    private long lastSeq;
-    private long lastTurnId;
-    private long lastNoticeId;
-    private long duplicates;
-    private long done;
-    private long dropped;
-    private long superseded;
 
-    private record DedupeKey(String channel, String account, String conversation, String messageId) {}
+    @GuardedBy("lock")
+    private final Map<DedupeKey, Long> seqByDedupeKey = new HashMap<>();
+    /** Every message the journal holds, by seq. */
+    @GuardedBy("lock")
+    private final TreeMap<Long, MessageRow> messages = new TreeMap<>();
+    @GuardedBy("lock")
+    private final TreeMap<Long, TurnRow> turns = new TreeMap<>();
+    /** Undelivered, delivered and failed replies alike, in insertion order. */
+    @GuardedBy("lock")
+    private final LinkedHashMap<String, OutboxRow> outbox = new LinkedHashMap<>();
+    /** Every session's exchanges in the order stored; a session's newest is its last. */
+    @GuardedBy("lock")
+    private final List<ExchangeRow> transcript = new ArrayList<>();
+    @GuardedBy("lock")
+    private final Map<String, DirectiveRow> directives = new HashMap<>();
+    @GuardedBy("lock")
+    private long lastSeq;
+    @GuardedBy("lock")
+    private long lastTurnId;
+    @GuardedBy("lock")
+    private long lastOutboxRow;
+    @GuardedBy("lock")
+    private long duplicates;
+
+    private record DedupeKey(String channel, String account, String conversation, String messageId) {
+        static DedupeKey of(InboundMessage message) {
+            return new DedupeKey(message.channel(), message.account(), message.conversation(), message.messageId());
+        }
+    }
+
+    private record MessageRow(InboundMessage message, MessageState state, Long turnId, long settledAt) {
+        boolean isPending() {
+            return state == MessageState.PENDING;
+        }
+    }
+
+    private record TurnRow(String sessionKey, String prompt, TurnState state, long createdAt) {}
+
+    /** {@code row} is the insertion order, SQLite's rowid: it breaks ties between equal times. */
+    private record OutboxRow(Reply reply, long createdAt, long row, Long deliveredAt, Long failedAt, String failure) {
+        boolean isUndelivered() {
+            return deliveredAt == null && failedAt == null;
+        }
+    }
+
+    private record ExchangeRow(String sessionKey, Exchange exchange) {}
+
+    private record DirectiveRow(QueueOverride directive, long savedAt) {}
+
+    /** Dated by the system clock; writes complete on the calling thread. */
+    public InMemoryJournal() {
+        this(WallClock.SYSTEM, Runnable::run);
+    }
+
+    /** Dated by {@code clock}; writes complete on {@code completions}, in commit order if it runs tasks in order. */
+    public InMemoryJournal(WallClock clock, Executor completions) {
+        this.clock = clock;
+        this.completions = completions;
+    }
+
+    /** The future of a write just committed; handed over under the lock, so futures complete in commit order. */
+    @GuardedBy("lock")
+    private <T> CompletableFuture<T> committed(T result) {
+        CompletableFuture<T> future = new CompletableFuture<>();
+        completions.execute(() -> future.complete(result));
+        return future;
+    }
+
+    @GuardedBy("lock")
+    private <T> CompletableFuture<T> refused(RuntimeException refusal) {
+        CompletableFuture<T> future = new CompletableFuture<>();
+        completions.execute(() -> future.completeExceptionally(refusal));
+        return future;
+    }
 
     @Override
     public CompletableFuture<AppendResult> append(InboundMessage message) {
-        var key = new DedupeKey(message.channel(), message.account(), message.conversation(), message.messageId());
         lock.lock();
         try {
-            Long existing = seqByDedupeKey.get(key);
+            Long existing = seqByDedupeKey.get(DedupeKey.of(message));
             if (existing != null) {
                 duplicates++;
-                return CompletableFuture.completedFuture(new AppendResult(existing, true));
+                return committed(new AppendResult(existing, true));
             }
             long seq = ++lastSeq;
-            seqByDedupeKey.put(key, seq);
-            pending.put(seq, message.withSeq(seq));
-            return CompletableFuture.completedFuture(new AppendResult(seq, false));
+            seqByDedupeKey.put(DedupeKey.of(message), seq);
+            messages.put(seq, new MessageRow(message.withSeq(seq), MessageState.PENDING, null, 0));
+            return committed(new AppendResult(seq, false));
         } finally {
             lock.unlock();
         }
     }
 
     @Override
-    public CompletableFuture<Turn> startTurn(String sessionKey, List<InboundMessage> messages, String prompt) {
+    public CompletableFuture<Turn> startTurn(String sessionKey, List<InboundMessage> claimed, String prompt) {
         lock.lock();
         try {
-            IllegalStateException refused = refuseUnlessFree(messages);
-            if (refused != null) {
-                return CompletableFuture.failedFuture(refused);
+            IllegalStateException refusal = refusal(claimed);
+            if (refusal != null) {
+                return refused(refusal);
             }
             long turnId = ++lastTurnId;
-            messages.forEach(message -> turnBySeq.put(message.seq(), turnId));
-            openTurnSessions.put(turnId, sessionKey);
-            String replyId = "fr-" + instanceId + "-" + turnId;
-            return CompletableFuture.completedFuture(new Turn(turnId, replyId, sessionKey, messages, prompt));
+            turns.put(turnId, new TurnRow(sessionKey, prompt, TurnState.OPEN, clock.epochMillis()));
+            claim(claimed, turnId);
+            return committed(new Turn(turnId, replyIds.forTurn(turnId), sessionKey, claimed, prompt));
         } finally {
             lock.unlock();
         }
@@ -98,46 +150,56 @@ public final class InMemoryJournal implements Journal {
     public CompletableFuture<Turn> joinTurn(Turn turn, InboundMessage message) {
         lock.lock();
         try {
-            IllegalStateException refused = refuseUnlessFree(List.of(message));
-            if (refused != null) {
-                return CompletableFuture.failedFuture(refused);
+            IllegalStateException refusal = refusal(List.of(message));
+            if (refusal != null) {
+                return refused(refusal);
             }
-            turnBySeq.put(message.seq(), turn.id());
-            return CompletableFuture.completedFuture(turn.including(message));
+            claim(List.of(message), turn.id());
+            Turn joined = turn.including(message);
+            TurnRow row = turns.get(turn.id());
+            if (row != null) {
+                turns.put(turn.id(), new TurnRow(row.sessionKey(), joined.prompt(), row.state(), row.createdAt()));
+            }
+            return committed(joined);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Must hold lock. A message may join a turn only while it is pending and in no turn. */
-    private IllegalStateException refuseUnlessFree(List<InboundMessage> messages) {
-        for (InboundMessage message : messages) {
-            if (!pending.containsKey(message.seq())) {
+    /** Why a message cannot join a turn, or null: it may only while it is pending and in no turn. */
+    @GuardedBy("lock")
+    private IllegalStateException refusal(List<InboundMessage> candidates) {
+        for (InboundMessage message : candidates) {
+            MessageRow row = messages.get(message.seq());
+            if (row == null || !row.isPending()) {
                 return new IllegalStateException("message seq=" + message.seq() + " is not pending");
             }
-            Long otherTurn = turnBySeq.get(message.seq());
-            if (otherTurn != null) {
-                return new IllegalStateException("message seq=" + message.seq() + " already belongs to turn " + otherTurn);
+            if (row.turnId() != null) {
+                return new IllegalStateException("message seq=" + message.seq() + " already belongs to turn " + row.turnId());
             }
         }
         return null;
     }
 
+    @GuardedBy("lock")
+    private void claim(List<InboundMessage> claimed, long turnId) {
+        for (InboundMessage message : claimed) {
+            MessageRow row = messages.get(message.seq());
+            messages.put(message.seq(), new MessageRow(row.message(), row.state(), turnId, row.settledAt()));
+        }
+    }
+
     @Override
     public CompletableFuture<Reply> completeTurn(Turn turn, String replyText) {
-        Reply reply = Reply.answering(turn.replyId(), turn.id(), turn.sessionKey(), turn.messages(), replyText);
         lock.lock();
         try {
-            done += settle(turn.messages());
-            openTurnSessions.remove(turn.id());
-            Deque<Exchange> transcript = transcripts.computeIfAbsent(turn.sessionKey(), k -> new ArrayDeque<>());
-            lastCompletion.put(turn.sessionKey(), ++completions);
-            transcript.addLast(new Exchange(turn.id(), turn.prompt(), replyText, System.currentTimeMillis()));
-            while (transcript.size() > TRANSCRIPT_KEEP) {
-                transcript.removeFirst();
-            }
-            outbox.put(reply.replyId(), reply);
-            return CompletableFuture.completedFuture(reply);
+            long now = clock.epochMillis();
+            settle(turn.messages(), MessageState.DONE, now);
+            endTurn(turn, TurnState.COMPLETED);
+            transcript.add(new ExchangeRow(turn.sessionKey(), new Exchange(turn.id(), turn.prompt(), replyText, now)));
+            Reply reply = Reply.answering(turn.replyId(), turn.id(), turn.sessionKey(), turn.messages(), replyText);
+            putInOutbox(reply, now);
+            return committed(reply);
         } finally {
             lock.unlock();
         }
@@ -147,20 +209,28 @@ public final class InMemoryJournal implements Journal {
     public CompletableFuture<Void> supersedeTurn(Turn turn, String reason) {
         lock.lock();
         try {
-            superseded += settle(turn.messages());
-            openTurnSessions.remove(turn.id());
-            return CompletableFuture.completedFuture(null);
+            settle(turn.messages(), MessageState.SUPERSEDED, clock.epochMillis());
+            endTurn(turn, TurnState.SUPERSEDED);
+            return committed(null);
         } finally {
             lock.unlock();
         }
     }
 
+    @GuardedBy("lock")
+    private void endTurn(Turn turn, TurnState state) {
+        TurnRow row = turns.get(turn.id());
+        if (row != null) {
+            turns.put(turn.id(), new TurnRow(row.sessionKey(), row.prompt(), state, row.createdAt()));
+        }
+    }
+
     @Override
-    public CompletableFuture<Void> dropMessages(List<InboundMessage> messages, String reason) {
+    public CompletableFuture<Void> dropMessages(List<InboundMessage> dropped, String reason) {
         lock.lock();
         try {
-            dropped += settle(messages);
-            return CompletableFuture.completedFuture(null);
+            settle(dropped, MessageState.DROPPED, clock.epochMillis());
+            return committed(null);
         } finally {
             lock.unlock();
         }
@@ -168,13 +238,13 @@ public final class InMemoryJournal implements Journal {
 
     @Override
     public CompletableFuture<Reply> completeWithoutTurn(String sessionKey, InboundMessage message, String replyText) {
-        Reply reply = Reply.answering("fr-" + instanceId + "-c" + message.seq(), 0, sessionKey, List.of(message),
-                replyText);
         lock.lock();
         try {
-            done += settle(List.of(message));
-            outbox.put(reply.replyId(), reply);
-            return CompletableFuture.completedFuture(reply);
+            long now = clock.epochMillis();
+            settle(List.of(message), MessageState.DONE, now);
+            Reply reply = Reply.answering(replyIds.forCommand(message.seq()), 0, sessionKey, List.of(message), replyText);
+            putInOutbox(reply, now);
+            return committed(reply);
         } finally {
             lock.unlock();
         }
@@ -184,35 +254,39 @@ public final class InMemoryJournal implements Journal {
     public CompletableFuture<Reply> recordNotice(String sessionKey, InboundMessage about, String text) {
         lock.lock();
         try {
-            String replyId = "fr-" + instanceId + "-n" + (++lastNoticeId);
-            Reply notice = Reply.notice(replyId, sessionKey, about, text);
-            outbox.put(replyId, notice);
-            return CompletableFuture.completedFuture(notice);
+            Reply notice = Reply.notice(replyIds.forNotice(), sessionKey, about, text);
+            putInOutbox(notice, clock.epochMillis());
+            return committed(notice);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Must hold lock. Takes messages out of pending; returns how many were still pending. */
-    private int settle(List<InboundMessage> messages) {
-        int settled = 0;
-        for (InboundMessage message : messages) {
-            if (pending.remove(message.seq()) != null) {
-                settled++;
+    /** Settles what is still pending; a message settled already keeps its first outcome. */
+    @GuardedBy("lock")
+    private void settle(List<InboundMessage> settled, MessageState state, long now) {
+        for (InboundMessage message : settled) {
+            MessageRow row = messages.get(message.seq());
+            if (row != null && row.isPending()) {
+                messages.put(message.seq(), new MessageRow(row.message(), state, row.turnId(), now));
             }
-            turnBySeq.remove(message.seq());
         }
-        return settled;
     }
 
+    /** A turn completed twice keeps its first reply, never a second. */
+    @GuardedBy("lock")
+    private void putInOutbox(Reply reply, long now) {
+        if (!outbox.containsKey(reply.replyId())) {
+            outbox.put(reply.replyId(), new OutboxRow(reply, now, ++lastOutboxRow, null, null, null));
+        }
+    }
 
     @Override
     public CompletableFuture<Void> resetSession(String sessionKey) {
         lock.lock();
         try {
-            transcripts.remove(sessionKey);
-            lastCompletion.remove(sessionKey);
-            return CompletableFuture.completedFuture(null);
+            transcript.removeIf(row -> row.sessionKey().equals(sessionKey));
+            return committed(null);
         } finally {
             lock.unlock();
         }
@@ -224,12 +298,10 @@ public final class InMemoryJournal implements Journal {
         try {
             if (directive == null || directive.isEmpty()) {
                 directives.remove(sessionKey);
-                directiveSavedAt.remove(sessionKey);
             } else {
-                directives.put(sessionKey, directive);
-                directiveSavedAt.put(sessionKey, System.currentTimeMillis());
+                directives.put(sessionKey, new DirectiveRow(directive, clock.epochMillis()));
             }
-            return CompletableFuture.completedFuture(null);
+            return committed(null);
         } finally {
             lock.unlock();
         }
@@ -239,7 +311,11 @@ public final class InMemoryJournal implements Journal {
     public Map<String, QueueOverride> queueDirectives() {
         lock.lock();
         try {
-            return new HashMap<>(directives);
+            Map<String, QueueOverride> copy = new HashMap<>();
+            for (Map.Entry<String, DirectiveRow> entry : directives.entrySet()) {
+                copy.put(entry.getKey(), entry.getValue().directive());
+            }
+            return copy;
         } finally {
             lock.unlock();
         }
@@ -249,8 +325,12 @@ public final class InMemoryJournal implements Journal {
     public CompletableFuture<Void> markDelivered(String replyId) {
         lock.lock();
         try {
-            outbox.remove(replyId);
-            return CompletableFuture.completedFuture(null);
+            OutboxRow row = outbox.get(replyId);
+            if (row != null) {
+                outbox.put(replyId, new OutboxRow(row.reply(), row.createdAt(), row.row(), clock.epochMillis(),
+                        row.failedAt(), row.failure()));
+            }
+            return committed(null);
         } finally {
             lock.unlock();
         }
@@ -260,11 +340,11 @@ public final class InMemoryJournal implements Journal {
     public CompletableFuture<Void> markFailed(String replyId, String reason) {
         lock.lock();
         try {
-            Reply reply = outbox.remove(replyId);
-            if (reply != null) {
-                failed.put(replyId, new FailedReply(reply, reason, System.currentTimeMillis()));
+            OutboxRow row = outbox.get(replyId);
+            if (row != null && row.deliveredAt() == null) {
+                outbox.put(replyId, new OutboxRow(row.reply(), row.createdAt(), row.row(), null, clock.epochMillis(), reason));
             }
-            return CompletableFuture.completedFuture(null);
+            return committed(null);
         } finally {
             lock.unlock();
         }
@@ -274,22 +354,112 @@ public final class InMemoryJournal implements Journal {
     public CompletableFuture<Optional<Reply>> requeueFailed(String replyId) {
         lock.lock();
         try {
-            FailedReply failure = failed.remove(replyId);
-            if (failure == null) {
-                return CompletableFuture.completedFuture(Optional.empty());
+            OutboxRow row = outbox.get(replyId);
+            if (row == null || row.failedAt() == null) {
+                return committed(Optional.empty());
             }
-            outbox.put(replyId, failure.reply());
-            return CompletableFuture.completedFuture(Optional.of(failure.reply()));
+            outbox.put(replyId, new OutboxRow(row.reply(), row.createdAt(), row.row(), row.deliveredAt(), null, null));
+            return committed(Optional.of(row.reply()));
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Removes the rows the SQLite journal's prune removes, and counts them the same way. */
+    @Override
+    public CompletableFuture<Integer> prune(long olderThanEpochMs, int keepExchanges) {
+        lock.lock();
+        try {
+            int removed = 0;
+            for (var rows = messages.values().iterator(); rows.hasNext(); ) {
+                MessageRow row = rows.next();
+                if (!row.isPending() && row.settledAt() < olderThanEpochMs) {
+                    rows.remove();
+                    // Past retention the journal no longer holds the message, so it no longer knows it either.
+                    seqByDedupeKey.remove(DedupeKey.of(row.message()), row.message().seq());
+                    removed++;
+                }
+            }
+            for (var rows = outbox.values().iterator(); rows.hasNext(); ) {
+                OutboxRow row = rows.next();
+                if ((row.deliveredAt() != null && row.deliveredAt() < olderThanEpochMs)
+                        || (row.failedAt() != null && row.failedAt() < olderThanEpochMs)) {
+                    rows.remove();
+                    removed++;
+                }
+            }
+            for (var rows = turns.values().iterator(); rows.hasNext(); ) {
+                TurnRow row = rows.next();
+                if (row.state() != TurnState.OPEN && row.createdAt() < olderThanEpochMs) {
+                    rows.remove();
+                    removed++;
+                }
+            }
+            removed += pruneTranscript(olderThanEpochMs, keepExchanges);
+            for (var rows = directives.entrySet().iterator(); rows.hasNext(); ) {
+                Map.Entry<String, DirectiveRow> row = rows.next();
+                if (row.getValue().savedAt() < olderThanEpochMs && !hasExchange(row.getKey()) && !hasOpenTurn(row.getKey())) {
+                    rows.remove();
+                    removed++;
+                }
+            }
+            return committed(removed);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes each session's exchanges older than the cutoff except its newest {@code keep}; returns how many. */
+    @GuardedBy("lock")
+    private int pruneTranscript(long olderThanEpochMs, int keep) {
+        Map<String, Integer> newer = new HashMap<>();
+        List<ExchangeRow> kept = new ArrayList<>();
+        for (int i = transcript.size() - 1; i >= 0; i--) {
+            ExchangeRow row = transcript.get(i);
+            int newerThanThis = newer.merge(row.sessionKey(), 1, Integer::sum) - 1;
+            if (newerThanThis < keep || row.exchange().completedAtEpochMs() >= olderThanEpochMs) {
+                kept.add(row);
+            }
+        }
+        int removed = transcript.size() - kept.size();
+        transcript.clear();
+        for (int i = kept.size() - 1; i >= 0; i--) {
+            transcript.add(kept.get(i));
+        }
+        return removed;
+    }
+
+    @GuardedBy("lock")
+    private boolean hasExchange(String sessionKey) {
+        for (ExchangeRow row : transcript) {
+            if (row.sessionKey().equals(sessionKey)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @GuardedBy("lock")
+    private boolean hasOpenTurn(String sessionKey) {
+        for (TurnRow row : turns.values()) {
+            if (row.state() == TurnState.OPEN && row.sessionKey().equals(sessionKey)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
     public List<InboundMessage> pendingMessages() {
         lock.lock();
         try {
-            return List.copyOf(pending.values());
+            List<InboundMessage> pending = new ArrayList<>();
+            for (MessageRow row : messages.values()) {
+                if (row.isPending()) {
+                    pending.add(row.message());
+                }
+            }
+            return pending;
         } finally {
             lock.unlock();
         }
@@ -297,37 +467,23 @@ public final class InMemoryJournal implements Journal {
 
     @Override
     public List<Turn> openTurns() {
-        // Nothing survives the process here, so a new start never finds an open turn.
-        return List.of();
-    }
-
-    /** Prunes exchanges and {@code /queue} settings as the durable journal does; settled messages are not kept here anyway. */
-    @Override
-    public CompletableFuture<Integer> prune(long olderThanEpochMs, int keepExchanges) {
         lock.lock();
         try {
-            int removed = 0;
-            for (var sessions = transcripts.values().iterator(); sessions.hasNext(); ) {
-                Deque<Exchange> transcript = sessions.next();
-                while (transcript.size() > keepExchanges && transcript.peekFirst().completedAtEpochMs() < olderThanEpochMs) {
-                    transcript.removeFirst();
-                    removed++;
-                }
-                if (transcript.isEmpty()) {
-                    sessions.remove();
+            Map<Long, List<InboundMessage>> byTurn = new HashMap<>();
+            for (MessageRow row : messages.values()) {
+                if (row.isPending() && row.turnId() != null) {
+                    byTurn.computeIfAbsent(row.turnId(), id -> new ArrayList<>()).add(row.message());
                 }
             }
-            lastCompletion.keySet().retainAll(transcripts.keySet());
-            for (var saved = directiveSavedAt.entrySet().iterator(); saved.hasNext(); ) {
-                Map.Entry<String, Long> entry = saved.next();
-                if (entry.getValue() < olderThanEpochMs && !transcripts.containsKey(entry.getKey())
-                        && !openTurnSessions.containsValue(entry.getKey())) {
-                    directives.remove(entry.getKey());
-                    saved.remove();
-                    removed++;
+            List<Turn> open = new ArrayList<>();
+            for (Map.Entry<Long, TurnRow> entry : turns.entrySet()) {
+                TurnRow row = entry.getValue();
+                List<InboundMessage> inTurn = byTurn.get(entry.getKey());
+                if (row.state() == TurnState.OPEN && inTurn != null) {
+                    open.add(new Turn(entry.getKey(), replyIds.forTurn(entry.getKey()), row.sessionKey(), inTurn, row.prompt()));
                 }
             }
-            return CompletableFuture.completedFuture(removed);
+            return open;
         } finally {
             lock.unlock();
         }
@@ -337,7 +493,9 @@ public final class InMemoryJournal implements Journal {
     public List<Reply> undeliveredReplies() {
         lock.lock();
         try {
-            return List.copyOf(outbox.values());
+            return outbox.values().stream().filter(OutboxRow::isUndelivered)
+                    .sorted(Comparator.comparingLong(OutboxRow::createdAt).thenComparingLong(OutboxRow::row))
+                    .map(OutboxRow::reply).toList();
         } finally {
             lock.unlock();
         }
@@ -347,9 +505,10 @@ public final class InMemoryJournal implements Journal {
     public List<FailedReply> failedReplies(int limit) {
         lock.lock();
         try {
-            List<FailedReply> newestFirst = new ArrayList<>(failed.values());
-            Collections.reverse(newestFirst);
-            return List.copyOf(newestFirst.subList(0, Math.min(Math.max(limit, 0), newestFirst.size())));
+            return outbox.values().stream().filter(row -> row.failedAt() != null)
+                    .sorted(Comparator.comparingLong(OutboxRow::failedAt).thenComparingLong(OutboxRow::row).reversed())
+                    .limit(Math.max(limit, 0))
+                    .map(row -> new FailedReply(row.reply(), row.failure(), row.failedAt())).toList();
         } finally {
             lock.unlock();
         }
@@ -357,29 +516,40 @@ public final class InMemoryJournal implements Journal {
 
     @Override
     public List<Exchange> transcript(String sessionKey, int limit) {
+        if (limit <= 0) {
+            return List.of();
+        }
         lock.lock();
         try {
-            Deque<Exchange> transcript = transcripts.getOrDefault(sessionKey, new ArrayDeque<>());
-            List<Exchange> all = new ArrayList<>(transcript);
+            List<Exchange> all = new ArrayList<>();
+            for (ExchangeRow row : transcript) {
+                if (row.sessionKey().equals(sessionKey)) {
+                    all.add(row.exchange());
+                }
+            }
             return List.copyOf(all.subList(Math.max(0, all.size() - limit), all.size()));
         } finally {
             lock.unlock();
         }
     }
 
+    /** Most recently active first: the session whose exchange was stored last, whatever its turn id. */
     @Override
     public List<SessionInfo> sessions(int offset, int limit) {
+        if (limit <= 0) {
+            return List.of();
+        }
         lock.lock();
         try {
-            return transcripts.entrySet().stream()
-                    // Completion order, not turn ids: a turn started earlier may finish later.
-                    .sorted(Comparator.comparingLong((Map.Entry<String, Deque<Exchange>> entry) ->
-                            lastCompletion.getOrDefault(entry.getKey(), 0L)).reversed())
-                    .skip(Math.max(0, offset))
-                    .limit(Math.max(0, limit))
-                    .map(entry -> new SessionInfo(entry.getKey(), entry.getValue().size(),
-                            entry.getValue().peekLast().completedAtEpochMs()))
-                    .collect(Collectors.toList());
+            Map<String, long[]> newestFirst = new LinkedHashMap<>();
+            for (int i = transcript.size() - 1; i >= 0; i--) {
+                ExchangeRow row = transcript.get(i);
+                long[] turnsAndLastActive = newestFirst.computeIfAbsent(row.sessionKey(),
+                        session -> new long[] {0, row.exchange().completedAtEpochMs()});
+                turnsAndLastActive[0]++;
+            }
+            return newestFirst.entrySet().stream().skip(Math.max(0, offset)).limit(limit)
+                    .map(entry -> new SessionInfo(entry.getKey(), entry.getValue()[0], entry.getValue()[1])).toList();
         } finally {
             lock.unlock();
         }
@@ -389,7 +559,7 @@ public final class InMemoryJournal implements Journal {
     public long sessionCount() {
         lock.lock();
         try {
-            return transcripts.size();
+            return transcript.stream().map(ExchangeRow::sessionKey).distinct().count();
         } finally {
             lock.unlock();
         }
@@ -399,8 +569,24 @@ public final class InMemoryJournal implements Journal {
     public JournalStats stats() {
         lock.lock();
         try {
-            return new JournalStats(lastSeq, duplicates, done, dropped, superseded, pending.size(), outbox.size(),
-                    failed.size());
+            Map<MessageState, Long> byState = new HashMap<>();
+            for (MessageRow row : messages.values()) {
+                byState.merge(row.state(), 1L, Long::sum);
+            }
+            long outboxPending = 0;
+            long outboxFailed = 0;
+            for (OutboxRow row : outbox.values()) {
+                if (row.deliveredAt() == null) {
+                    if (row.failedAt() == null) {
+                        outboxPending++;
+                    } else {
+                        outboxFailed++;
+                    }
+                }
+            }
+            return new JournalStats(messages.size(), duplicates, byState.getOrDefault(MessageState.DONE, 0L),
+                    byState.getOrDefault(MessageState.DROPPED, 0L), byState.getOrDefault(MessageState.SUPERSEDED, 0L),
+                    byState.getOrDefault(MessageState.PENDING, 0L), outboxPending, outboxFailed);
         } finally {
             lock.unlock();
         }
