@@ -54,7 +54,7 @@ import dev.ferry.events.GatewayEvent;
 import dev.ferry.intake.Intake;
 import dev.ferry.intake.channel.webhook.WebhookInbound;
 import dev.ferry.intake.channel.webhook.WebhookReplyTransport;
-import dev.ferry.journal.SqliteJournal;
+import dev.ferry.journal.sqlite.SqliteJournal;
 import dev.ferry.journal.Turn;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
