@@ -323,7 +323,8 @@ public final class Channels implements MessageSink, EndpointLookup, AutoCloseabl
             List<InboundDebouncer> closing;
             synchronized (lock) {
                 if (pending != this) {
-                    throw new IllegalStateException("this channel change was already committed or discarded");
+                    throw new IllegalStateException(closed ? "channels are closed"
+                            : "this channel change was already committed or discarded");
                 }
                 pending = null;
                 closing = apply(steps);

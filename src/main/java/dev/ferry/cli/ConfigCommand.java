@@ -7,9 +7,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import dev.ferry.agent.AgentBackends;
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.ConfigFile;
 import dev.ferry.config.LoadedConfig;
+import dev.ferry.control.BuildCheck;
 
 /** {@code ferry config ...}: validate the file, or read and patch the running gateway's configuration. */
 @Command(name = "config", mixinStandardHelpOptions = true, description = "Validate, show or patch the configuration.",
@@ -36,6 +38,8 @@ final class ConfigCommand implements Runnable {
         public Integer call() {
             try {
                 LoadedConfig loaded = config.load();
+                // The same check a start makes: a file that validates is one the gateway starts with.
+                new BuildCheck(AgentBackends.BUILT_IN).check(loaded.config());
                 System.out.println(loaded.fromFile()
                         ? "ok: " + loaded.path() + " is valid"
                         : "ok: " + loaded.path() + " does not exist; the built-in defaults apply");

@@ -89,23 +89,7 @@ final class RedactedJson {
                 .put("notifyDrops", queue.notifyDrops());
         ObjectNode byChannel = node.putObject("byChannel");
         for (Map.Entry<String, QueueOverride> entry : new TreeMap<>(queue.byChannel()).entrySet()) {
-            QueueOverride override = entry.getValue();
-            ObjectNode own = byChannel.putObject(entry.getKey());
-            if (override.mode() != null) {
-                own.put("mode", override.mode().configName());
-            }
-            if (override.debounceMs() != null) {
-                own.put("debounceMs", override.debounceMs());
-            }
-            if (override.cap() != null) {
-                own.put("cap", override.cap());
-            }
-            if (override.drop() != null) {
-                own.put("drop", override.drop().configName());
-            }
-            if (override.maxWaitMs() != null) {
-                own.put("maxWaitMs", override.maxWaitMs());
-            }
+            QueueOverrideCodec.write(entry.getValue(), byChannel.putObject(entry.getKey()));
         }
         return node;
     }

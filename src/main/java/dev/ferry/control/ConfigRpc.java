@@ -36,6 +36,7 @@ public final class ConfigRpc {
     private final Supplier<LoadedConfig> current;
     private final Function<String, CompletableFuture<ReloadOutcome>> reload;
     private final Supplier<URI> listenerUrl;
+    private final BuildCheck buildCheck;
     private final Object lock = new Object();
 
     /**
@@ -43,7 +44,8 @@ public final class ConfigRpc {
      * @param listenerUrl where the gateway listens now, which a reload may have moved
      */
     public ConfigRpc(Supplier<LoadedConfig> current, Function<String, CompletableFuture<ReloadOutcome>> reload,
-                     Supplier<URI> listenerUrl) {
+                     Supplier<URI> listenerUrl, BuildCheck buildCheck) {
+        this.buildCheck = buildCheck;
         this.current = current;
         this.reload = reload;
         this.listenerUrl = listenerUrl;
@@ -125,7 +127,8 @@ public final class ConfigRpc {
                 // given as blank text is written as {}: a blank file is one that a reload refuses.
                 boolean keepText = !merge && givenText != null && givenText.equals(edited) && !given.isEmpty();
                 newText = keepText ? raw.asText() : PRETTY.writeValueAsString(edited) + "\n";
-                ConfigLoader.parse(newText, path);
+                // Refused here, before the file is written, rather than by the reload after it.
+                buildCheck.check(ConfigLoader.parse(newText, path).config());
                 file.writeAtomically(newText);
             } catch (ConfigException e) {
                 RpcException refused = new RpcException("INVALID_CONFIG", 400, String.join("; ", e.errors()));

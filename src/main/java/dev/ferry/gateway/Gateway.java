@@ -51,7 +51,7 @@ import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.events.EventHub;
 import dev.ferry.events.GatewayEvent;
 import dev.ferry.intake.Intake;
-import dev.ferry.journal.SqliteJournal;
+import dev.ferry.journal.sqlite.SqliteJournal;
 import dev.ferry.journal.Turn;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
@@ -101,7 +101,7 @@ public final class Gateway implements AutoCloseable {
     private final DebouncerRegistry debouncerRegistry = new DebouncerRegistry();
     private final Channels channels;
     private final Intake intake;
-    private final RunLoop runLoop;
+    private final ReloadSequencer sequencer;
     private final ConfigRpc configRpc;
     private final StatusRpc statusRpc;
     private final Path pidFile;
@@ -142,8 +142,8 @@ public final class Gateway implements AutoCloseable {
         this.intake = new Intake(journal, channels, metrics);
         channels.start(new ChannelContext(intake, scheduler, wallClock, this::httpClient, events, metrics));
         channels.prepare(config).commit();
-        this.runLoop = new RunLoop(new Steps(), this::reloadSource, config.gateway(), metrics);
-        this.configRpc = new ConfigRpc(() -> this.loaded, runLoop::requestReload, this::url);
+        this.sequencer = new ReloadSequencer(new Steps(), this::reloadSource, config.gateway(), metrics, scheduler);
+        this.configRpc = new ConfigRpc(() -> this.loaded, sequencer::requestReload, this::url, buildCheck);
         this.statusRpc = new StatusRpc(new LiveState(this::generation, () -> state.wireName(), () -> backend.name(),
                 debouncerRegistry::bufferedKeys), journal, turns);
         this.rpcMethods = ControlMethods.create(statusRpc, journal, turns, outbox, configRpc, this::reload);
@@ -194,12 +194,12 @@ public final class Gateway implements AutoCloseable {
     }
 
     public long generation() {
-        return runLoop.generation();
+        return sequencer.generation();
     }
 
     /** Reloads the configuration (SPEC 3.3); requests made while one runs coalesce into one more. */
     public CompletableFuture<ReloadOutcome> reload(String trigger) {
-        return runLoop.requestReload(trigger);
+        return sequencer.requestReload(trigger);
     }
 
     /** Flushes every inbound debouncer; the first step of a reload or a stop (SPEC 3.3). */
@@ -322,8 +322,13 @@ public final class Gateway implements AutoCloseable {
         }
 
         @Override
-        public void apply(LoadedConfig next) {
-            applyConfig(next);
+        public PreparedReload prepare(LoadedConfig next) {
+            return prepareReload(next);
+        }
+
+        @Override
+        public void applied(long generation) {
+            events.publish(new GatewayEvent.ReloadApplied(generation));
         }
 
         @Override
@@ -335,23 +340,66 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    /** Rebuilds only what changed; the listener is rebound first, so a bad address leaves everything as it was. */
-    private void applyConfig(LoadedConfig next) {
+    /**
+     * Makes ready what {@code next} changes, with no visible effect: a listener on a new address is bound,
+     * a changed backend is built, every channel prepares its change. Whatever fails closes what was made
+     * before it and refuses the reload.
+     */
+    private PreparedReload prepareReload(LoadedConfig next) {
         FerryConfig was = loaded.config();
         FerryConfig now = next.config();
-        if (!was.gateway().bind().equals(now.gateway().bind()) || was.gateway().port() != now.gateway().port()) {
-            HttpApi rebound = listener(now.gateway());
-            rebound.start();
+        HttpApi rebound = null;
+        AgentBackend rebuilt = null;
+        Channels.Prepared channelChange = null;
+        try {
+            if (!was.gateway().bind().equals(now.gateway().bind()) || was.gateway().port() != now.gateway().port()) {
+                rebound = listener(now.gateway());
+                rebound.start();
+            }
+            if (!was.agent().equals(now.agent())) {
+                rebuilt = createBackend(now);
+            }
+            // Last, so nothing after it can fail; a channel that fails to prepare has discarded the others' parts.
+            channelChange = channels.prepare(now);
+        } catch (RuntimeException e) {
+            closeQuietly(rebound);
+            closeQuietly(rebuilt);
+            throw e;
+        }
+        HttpApi newListener = rebound;
+        AgentBackend newBackend = rebuilt;
+        Channels.Prepared newChannels = channelChange;
+        return new PreparedReload() {
+            @Override
+            public void commit() {
+                commitReload(next, newListener, newBackend, newChannels);
+            }
+
+            @Override
+            public void discard() {
+                closeQuietly(newListener);
+                closeQuietly(newBackend);
+                newChannels.discard();
+            }
+        };
+    }
+
+    /** Swaps in what {@link #prepareReload} made and applies the settings that need nothing built. */
+    private void commitReload(LoadedConfig next, HttpApi newListener, AgentBackend newBackend,
+                              Channels.Prepared newChannels) {
+        FerryConfig was = loaded.config();
+        FerryConfig now = next.config();
+        if (newListener != null) {
             HttpApi old = http;
-            http = rebound;
+            http = newListener;
             // The answer to the config.patch that moved it may still be in flight there: it closes once that is written.
             old.retire();
             log.info("listener moved url={}", url());
         }
-        if (!was.agent().equals(now.agent())) {
+        if (newBackend != null) {
             AgentBackend replaced = backend;
-            backend = createBackend(now);
-            turns.useBackend(backend);
+            backend = newBackend;
+            turns.useBackend(newBackend);
             turns.useSettings(turnSettings(now));
             replaced.close();
         }
@@ -361,8 +409,8 @@ public final class Gateway implements AutoCloseable {
         if (!was.session().equals(now.session())) {
             router.useScope(now.session().scope());
         }
-        // Every channel and its debounce settings, or none of them.
-        channels.prepare(now).commit();
+        // Every channel and its debounce settings, as prepared.
+        newChannels.commit();
         if (!was.state().equals(now.state()) || !was.journal().equals(now.journal())) {
             log.warn("state and journal settings take effect at the next start");
         }
@@ -403,7 +451,7 @@ public final class Gateway implements AutoCloseable {
         try {
             Duration drainBudget = Duration.ofMillis(Math.min(loaded.config().gateway().reload().drainTimeoutMs(),
                     millisUntil(deadline)));
-            runLoop.drain(drainBudget, Duration.ofMillis(millisUntil(deadline)), "stop");
+            sequencer.drain(drainBudget, Duration.ofMillis(millisUntil(deadline)), "stop");
             if (!outbox.awaitEmpty(Duration.ofMillis(millisUntil(deadline)))) {
                 log.warn("stopping with replies undelivered count={} (they are sent at the next start)", outbox.pendingCount());
             }
@@ -425,7 +473,7 @@ public final class Gateway implements AutoCloseable {
         }
         state = GatewayState.STOPPING;
         closeQuietly(http);
-        closeQuietly(runLoop);
+        closeQuietly(sequencer);
         closeQuietly(channels);
         turnExecutor.shutdown();
         httpExecutor.shutdown();

@@ -7,7 +7,7 @@ import dev.ferry.debounce.FlushReport;
 import dev.ferry.queue.DrainReport;
 
 /**
- * The steps of SPEC 3.3 that a reload or a stop drives, in the order {@link RunLoop} calls them. The
+ * The steps of SPEC 3.3 that a reload or a stop drives, in the order {@link ReloadSequencer} calls them (the prepared reload's commit stands where SPEC says apply). The
  * gateway implements it; tests implement it to check the order.
  */
 interface ReloadTarget {
@@ -27,8 +27,14 @@ interface ReloadTarget {
     /** Aborts the turns still running; their messages stay pending and run again. Returns how many. */
     int abortRunningTurns();
 
-    /** Rebuilds what the new configuration changes. */
-    void apply(LoadedConfig next);
+    /**
+     * Prepares everything the new configuration changes, with no visible effect; fails, having left
+     * nothing behind, when any part of it cannot be made.
+     */
+    PreparedReload prepare(LoadedConfig next) throws Exception;
+
+    /** The prepared reload was committed and {@code generation} is now current. */
+    default void applied(long generation) {}
 
     /** New turns may start again; what waited runs in order. */
     void clearDraining();

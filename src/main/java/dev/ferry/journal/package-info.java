@@ -4,5 +4,12 @@
  * marks from the outbox. It also defines the records that flow down the pipeline, since every stage
  * ends up writing them here. It never calls back into another stage; a completed future is the only
  * thing it hands on, and it completes an append only after the entry is committed.
+ *
+ * <p>This package holds what every engine shares: the {@link dev.ferry.journal.Journal} seam, the records,
+ * the {@link dev.ferry.journal.GroupCommitWriter} (one writer thread, one transaction per batch, futures
+ * completed after the commit), the reply-id policy ({@link dev.ferry.journal.ReplyIds}) and the stored
+ * states ({@link dev.ferry.journal.MessageState}, {@link dev.ferry.journal.TurnState}). Each engine is a
+ * subpackage: {@code journal.sqlite} today. The in-memory journal lives with the tests, which run one
+ * contract suite against every engine.
  */
 package dev.ferry.journal;

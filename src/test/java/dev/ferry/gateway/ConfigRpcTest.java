@@ -19,6 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.ferry.agent.AgentBackends;
+import dev.ferry.control.BuildCheck;
 import dev.ferry.control.ConfigRpc;
 import dev.ferry.control.Json;
 import dev.ferry.control.ReloadOutcome;
@@ -30,6 +32,7 @@ import dev.ferry.config.FerryConfig;
 import dev.ferry.config.LoadedConfig;
 import dev.ferry.debounce.FlushReport;
 import dev.ferry.queue.DrainReport;
+import dev.ferry.time.ManualScheduler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
@@ -45,14 +48,14 @@ class ConfigRpcTest {
 
     private final List<LoadedConfig> applied = new CopyOnWriteArrayList<>();
     private final AtomicReference<LoadedConfig> current = new AtomicReference<>();
-    private RunLoop runLoop;
+    private ReloadSequencer sequencer;
     private RpcMethods methods;
     private Path file;
 
     @AfterEach
-    void closeRunLoop() {
-        if (runLoop != null) {
-            runLoop.close();
+    void closeReloadSequencer() {
+        if (sequencer != null) {
+            sequencer.close();
         }
     }
 
@@ -62,10 +65,11 @@ class ConfigRpcTest {
             Files.writeString(file, text, StandardCharsets.UTF_8);
         }
         current.set(ConfigLoader.load(file));
-        runLoop = new RunLoop(new ApplyingTarget(), () -> ConfigLoader.reload(file), current.get().config().gateway(),
-                new SimpleMeterRegistry());
+        sequencer = new ReloadSequencer(new ApplyingTarget(), () -> ConfigLoader.reload(file), current.get().config().gateway(),
+                new SimpleMeterRegistry(), new ManualScheduler());
         methods = new RpcMethods();
-        new ConfigRpc(current::get, runLoop::requestReload, () -> java.net.URI.create("http://127.0.0.1:18789")).register(methods);
+        new ConfigRpc(current::get, sequencer::requestReload, () -> java.net.URI.create("http://127.0.0.1:18789"),
+                new BuildCheck(AgentBackends.BUILT_IN)).register(methods);
     }
 
     private JsonNode call(String method, ObjectNode params) throws Exception {
@@ -199,9 +203,18 @@ class ConfigRpcTest {
         }
 
         @Override
-        public void apply(LoadedConfig next) {
-            applied.add(next);
-            current.set(next);
+        public PreparedReload prepare(LoadedConfig next) {
+            return new PreparedReload() {
+                @Override
+                public void commit() {
+                    applied.add(next);
+                    current.set(next);
+                }
+
+                @Override
+                public void discard() {
+                }
+            };
         }
 
         @Override

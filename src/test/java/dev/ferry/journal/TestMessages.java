@@ -15,6 +15,16 @@ public final class TestMessages {
                 1_700_000_000_000L);
     }
 
+    /** A message with every optional field set (thread, reply-to, media, a time), to prove each survives the journal. */
+    public static InboundMessage withEverything(String conversation, String sender, String messageId, String text,
+                                                long receivedAtEpochMs) {
+        return new InboundMessage(0, "telegram", "bot-2", conversation, sender, messageId, text, "thread-" + conversation,
+                "parent-" + messageId,
+                List.of(new Media("https://media.example/" + messageId + ".jpg", "image/jpeg"),
+                        new Media("https://media.example/" + messageId + ".bin", null)),
+                receivedAtEpochMs);
+    }
+
     /** Appends {@code message} to {@code journal} and returns it with the seq the journal assigned. */
     public static InboundMessage journaled(Journal journal, InboundMessage message) {
         AppendResult result = journal.append(message).join();

@@ -1,4 +1,4 @@
-package dev.ferry.journal;
+package dev.ferry.journal.sqlite;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -6,8 +6,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
+import dev.ferry.journal.MessageState;
+import dev.ferry.journal.TurnState;
+import dev.ferry.time.WallClock;
+
 /**
- * The journal's tables. A message's {@code state} is 0 pending, 1 done, 2 dropped, 3 superseded.
+ * The journal's tables. A message's {@code state} is the code of its {@link MessageState}, a turn's that of
+ * its {@link TurnState}.
  * Messages carry no unique index on their dedupe identity: {@link DedupeIndex} holds it in memory, and
  * {@code dedupe_key} keeps each row's key so that opening reads two numbers a row, not four strings.
  * Rows written without a key get theirs the first time a journal opens after (see {@link #keyUnkeyedRows}).
@@ -16,10 +21,9 @@ import java.sql.Statement;
  */
 final class SqliteSchema {
 
-    static final int PENDING = 0;
-    static final int DONE = 1;
-    static final int DROPPED = 2;
-    static final int SUPERSEDED = 3;
+    /** In the SQL text itself, not bound: SQLite uses a partial index only for a query whose WHERE names its value. */
+    static final int PENDING = MessageState.PENDING.code();
+    static final int OPEN = TurnState.OPEN.code();
 
     private static final String[] STATEMENTS = {
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -28,17 +32,17 @@ final class SqliteSchema {
           seq INTEGER PRIMARY KEY AUTOINCREMENT,
           channel TEXT NOT NULL, account TEXT NOT NULL, conversation TEXT NOT NULL, sender TEXT NOT NULL,
           message_id TEXT NOT NULL, text TEXT NOT NULL, thread_id TEXT, reply_to_id TEXT, media TEXT,
-          received_at INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0, reason TEXT, turn_id INTEGER,
-          settled_at INTEGER, dedupe_key INTEGER)""",
-        "CREATE INDEX IF NOT EXISTS messages_pending ON messages(state) WHERE state = 0",
+          received_at INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT %d, reason TEXT, turn_id INTEGER,
+          settled_at INTEGER, dedupe_key INTEGER)""".formatted(PENDING),
+        "CREATE INDEX IF NOT EXISTS messages_pending ON messages(state) WHERE state = " + PENDING,
         // No index on turn_id: nothing looks messages up by turn, and keeping one cost each claim a second
         // page write. Journals from before drop it.
         "DROP INDEX IF EXISTS messages_turn",
         """
         CREATE TABLE IF NOT EXISTS turns (
           id INTEGER PRIMARY KEY AUTOINCREMENT, session_key TEXT NOT NULL,
-          prompt TEXT NOT NULL, state INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL)""",
-        "CREATE INDEX IF NOT EXISTS turns_open ON turns(state) WHERE state = 0",
+          prompt TEXT NOT NULL, state INTEGER NOT NULL DEFAULT %d, created_at INTEGER NOT NULL)""".formatted(OPEN),
+        "CREATE INDEX IF NOT EXISTS turns_open ON turns(state) WHERE state = " + OPEN,
         """
         CREATE TABLE IF NOT EXISTS outbox (
           reply_id TEXT PRIMARY KEY, turn_id INTEGER NOT NULL, session_key TEXT NOT NULL, channel TEXT NOT NULL,
@@ -56,7 +60,8 @@ final class SqliteSchema {
 
     private SqliteSchema() {}
 
-    static void create(Connection connection) throws SQLException {
+    /** Creates what is missing; {@code clock} dates the {@code /queue} settings of a journal from before their save time. */
+    static void create(Connection connection, WallClock clock) throws SQLException {
         try (Statement statement = connection.createStatement()) {
             for (String sql : STATEMENTS) {
                 statement.execute(sql);
@@ -67,7 +72,10 @@ final class SqliteSchema {
             if (!hasColumn(statement, "sessions", "updated_at")) {
                 // Settings saved before the column existed count as saved now: they get a whole retention period.
                 statement.execute("ALTER TABLE sessions ADD COLUMN updated_at INTEGER");
-                statement.execute("UPDATE sessions SET updated_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000");
+                try (PreparedStatement update = connection.prepareStatement("UPDATE sessions SET updated_at = ?")) {
+                    update.setLong(1, clock.epochMillis());
+                    update.executeUpdate();
+                }
             }
             if (!hasColumn(statement, "outbox", "failed_at")) {
                 statement.execute("ALTER TABLE outbox ADD COLUMN failed_at INTEGER");

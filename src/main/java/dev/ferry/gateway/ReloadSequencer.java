@@ -11,26 +11,34 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import dev.ferry.control.ReloadOutcome;
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.LoadedConfig;
 import dev.ferry.debounce.FlushReport;
 import dev.ferry.queue.DrainReport;
+import dev.ferry.time.Scheduler;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * The reload sequence of SPEC 3.3, in its contract order: validate, flush the debouncers, wait for
- * the followup queues only if something was buffered, mark draining, wait for running turns and then
- * abort the rest, apply, clear draining. Reloads run one at a time on their own thread; requests that
- * arrive while one runs coalesce into exactly one more. Thread-safe; the request state is guarded by
- * {@code lock}.
+ * Sequences reloads and the drain of a stop. A reload follows SPEC 3.3 in its contract order: validate,
+ * then prepare everything the new configuration changes (bind, build, prepare each channel) with no
+ * visible effect, flush the debouncers, wait for the followup queues only if something was buffered,
+ * mark draining, wait for running turns and then abort the rest, commit what was prepared, clear
+ * draining. A reload is all or nothing: what cannot be prepared refuses it before anything drains, and
+ * what was prepared is discarded if the reload ends any other way than its commit. Reloads run one at a
+ * time on their own thread; requests that arrive while one runs coalesce into exactly one more.
+ * Thread-safe; the request state is guarded by {@code lock}.
  */
-final class RunLoop implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(RunLoop.class);
+final class ReloadSequencer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ReloadSequencer.class);
 
     private final ReloadTarget target;
+    /** Times each reload for its log line. */
+    private final Scheduler clock;
     private final Callable<LoadedConfig> loadConfig;
     private final ExecutorService reloads = Executors.newSingleThreadExecutor(runnable -> {
         Thread thread = new Thread(runnable, "ferry-reload");
@@ -43,12 +51,15 @@ final class RunLoop implements AutoCloseable {
     private volatile GatewayConfig gatewayConfig;
 
     private final Object lock = new Object();
-    /** Guarded by lock. */
+    @GuardedBy("lock")
     private boolean reloading;
-    /** The one reload that will follow the running one; every request meanwhile shares it. Guarded by lock. */
+    /** The one reload that will follow the running one; every request meanwhile shares it. */
+    @GuardedBy("lock")
     private CompletableFuture<ReloadOutcome> next;
 
-    RunLoop(ReloadTarget target, Callable<LoadedConfig> loadConfig, GatewayConfig gatewayConfig, MeterRegistry metrics) {
+    ReloadSequencer(ReloadTarget target, Callable<LoadedConfig> loadConfig, GatewayConfig gatewayConfig,
+                    MeterRegistry metrics, Scheduler clock) {
+        this.clock = clock;
         this.target = target;
         this.loadConfig = loadConfig;
         this.gatewayConfig = gatewayConfig;
@@ -108,10 +119,12 @@ final class RunLoop implements AutoCloseable {
     }
 
     private ReloadOutcome reloadOnce(String trigger) {
-        long startedAt = System.nanoTime();
+        long startedAt = clock.nowMillis();
         LoadedConfig loaded;
+        PreparedReload prepared;
         try {
             loaded = loadConfig.call();
+            prepared = target.prepare(loaded);
         } catch (ConfigException e) {
             failed.increment();
             log.error("reload refused; running on as before trigger={} gen={} errors={}", trigger, generation.get(),
@@ -119,18 +132,21 @@ final class RunLoop implements AutoCloseable {
             return new ReloadOutcome(false, generation.get(), e.errors());
         } catch (Exception e) {
             failed.increment();
-            log.error("reload refused: cannot read configuration trigger={} gen={}", trigger, generation.get(), e);
+            log.error("reload refused: cannot read or prepare configuration trigger={} gen={}", trigger, generation.get(), e);
             return new ReloadOutcome(false, generation.get(), List.of(String.valueOf(e.getMessage())));
         }
         GatewayConfig current = gatewayConfig;
+        boolean committed = false;
         try {
             drain(Duration.ofMillis(current.reload().drainTimeoutMs()),
                     Duration.ofMillis(current.reload().deferralTimeoutMs()), "reload");
-            target.apply(loaded);
+            committed = true;
+            prepared.commit();
             gatewayConfig = loaded.config().gateway();
             long gen = generation.incrementAndGet();
             applied.increment();
-            log.info("reload applied trigger={} gen={} tookMs={}", trigger, gen, (System.nanoTime() - startedAt) / 1_000_000);
+            target.applied(gen);
+            log.info("reload applied trigger={} gen={} tookMs={}", trigger, gen, clock.nowMillis() - startedAt);
             return new ReloadOutcome(true, gen, List.of());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -141,6 +157,9 @@ final class RunLoop implements AutoCloseable {
             log.error("reload failed while applying; running on trigger={} gen={}", trigger, generation.get(), e);
             return new ReloadOutcome(false, generation.get(), List.of(String.valueOf(e.getMessage())));
         } finally {
+            if (!committed) {
+                prepared.discard();
+            }
             target.clearDraining();
         }
     }

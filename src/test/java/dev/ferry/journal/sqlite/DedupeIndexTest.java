@@ -1,4 +1,4 @@
-package dev.ferry.journal;
+package dev.ferry.journal.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

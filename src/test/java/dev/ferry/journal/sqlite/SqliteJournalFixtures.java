@@ -1,4 +1,4 @@
-package dev.ferry.journal;
+package dev.ferry.journal.sqlite;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Messages and raw file access for {@link SqliteJournalTest}. The raw reads go around the journal on a
+ * Raw file access for the SQLite journal's tests. The raw reads go around the journal on a
  * connection of their own, so they show what is in the file itself: what a crash right now would leave.
  */
 final class SqliteJournalFixtures {
@@ -21,16 +21,6 @@ final class SqliteJournalFixtures {
 
     static String session(String conversation) {
         return "agent:main:webhook:default:" + conversation;
-    }
-
-    /** A message with every optional field set (thread, reply-to, media, a time), to prove each survives the file. */
-    static InboundMessage withEverything(String conversation, String sender, String messageId, String text,
-                                         long receivedAtEpochMs) {
-        return new InboundMessage(0, "telegram", "bot-2", conversation, sender, messageId, text, "thread-" + conversation,
-                "parent-" + messageId,
-                List.of(new Media("https://media.example/" + messageId + ".jpg", "image/jpeg"),
-                        new Media("https://media.example/" + messageId + ".bin", null)),
-                receivedAtEpochMs);
     }
 
     /** A connection straight to the journal file, for reading what is committed. The caller closes it. */

@@ -1,77 +1,77 @@
 package dev.ferry.journal;
 
-import static dev.ferry.journal.SqliteJournalFixtures.overwrite;
-import static dev.ferry.journal.SqliteJournalFixtures.rawConnection;
-import static dev.ferry.journal.SqliteJournalFixtures.rows;
-import static dev.ferry.journal.SqliteJournalFixtures.session;
-import static dev.ferry.journal.SqliteJournalFixtures.withEverything;
 import static dev.ferry.journal.TestMessages.inbound;
+import static dev.ferry.journal.TestMessages.withEverything;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.sql.Connection;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import dev.ferry.config.DropPolicy;
-import dev.ferry.config.JournalSync;
 import dev.ferry.config.QueueMode;
 import dev.ferry.config.QueueOverride;
+import dev.ferry.time.WallClock;
 
-/** {@link SqliteJournal} against a real SQLite file: what it promises survives closing and opening it again. */
-class SqliteJournalTest {
+/**
+ * What every {@link Journal} engine does, asked of each the same way: each engine's test extends this
+ * class and says how to open a journal and how the next start finds it. What only one engine has (a file
+ * that survives a crash, fault injection, the file's identity) stays in that engine's own tests.
+ *
+ * <p>Every time an engine stores comes from {@link #clock}, which stands still unless a case moves it: as
+ * if every write landed in the same millisecond, the hardest case for ordering by time.
+ */
+public abstract class JournalContract {
 
-    private static final String SESSION = session("c1");
+    protected static final String SESSION = session("c1");
+    private static final QueueOverride DIRECTIVE = new QueueOverride(QueueMode.FOLLOWUP, 500L, 3, DropPolicy.OLD);
 
-    @TempDir
-    Path dir;
+    protected final ManualWallClock clock = new ManualWallClock(1_800_000_000_000L);
+    private final List<Journal> opened = new ArrayList<>();
 
-    private final List<SqliteJournal> opened = new ArrayList<>();
+    /** A new, empty journal of the engine under test, dated by {@code clock}. */
+    protected abstract Journal newJournal(WallClock clock);
+
+    /**
+     * {@code journal} as the next start finds it: a durable engine closes it and opens it again; an engine
+     * that keeps nothing past the process hands back the same journal, so the case still checks what it
+     * reads back.
+     */
+    protected abstract Journal reopened(Journal journal);
+
+    /**
+     * Runs {@code submit} while no write of {@code journal} can complete (its writer or its completion thread
+     * is held), so a callback {@code submit} adds is in place before its write completes; then lets them go.
+     */
+    protected abstract <T> T whileNoWriteCanComplete(Journal journal, Supplier<T> submit);
 
     @AfterEach
     void closeEveryJournal() {
-        opened.forEach(SqliteJournal::close);
-    }
-
-    @Nested
-    class SessionsAndRetention extends SessionRetentionContract {
-        @Override
-        protected Journal journal() {
-            return open();
-        }
+        opened.forEach(Journal::close);
     }
 
     // ---- append and dedupe ------------------------------------------------------------------------------
 
     @Test
     void appendAssignsIncreasingSeqsAndReportsDuplicatesWithTheFirstSeq() {
-        SqliteJournal journal = open();
+        Journal journal = open();
 
         AppendResult first = await(journal.append(inbound("c1", "alice", "m1", "one")));
         AppendResult second = await(journal.append(inbound("c2", "bob", "m1", "two")));
@@ -90,8 +90,22 @@ class SqliteJournalTest {
     }
 
     @Test
+    void duplicateMessageIdInSameConversationIsReportedWithFirstSeq() {
+        Journal journal = open();
+        AppendResult first = await(journal.append(inbound("c1", "alice", "m1", "original")));
+        await(journal.append(inbound("c1", "alice", "m2", "other")));
+
+        AppendResult again = await(journal.append(inbound("c1", "alice", "m1", "resent with other text")));
+
+        assertThat(again).isEqualTo(new AppendResult(first.seq(), true));
+        assertThat(journal.pendingMessages()).extracting(InboundMessage::text).containsExactly("original", "other");
+        assertThat(journal.stats().duplicates()).isEqualTo(1);
+        assertThat(journal.stats().received()).isEqualTo(2);
+    }
+
+    @Test
     void sameMessageIdInAnotherConversationIsNotADuplicate() {
-        SqliteJournal journal = open();
+        Journal journal = open();
 
         AppendResult first = await(journal.append(inbound("c1", "alice", "m1", "a")));
         AppendResult otherConversation = await(journal.append(inbound("c2", "alice", "m1", "b")));
@@ -104,13 +118,27 @@ class SqliteJournalTest {
                 .extracting(AppendResult::duplicate).containsOnly(false);
         assertThat(List.of(first, otherConversation, otherChannel, otherAccount))
                 .extracting(AppendResult::seq).doesNotHaveDuplicates();
+        assertThat(journal.pendingMessages()).hasSize(4);
         assertThat(journal.pendingMessages()).extracting(InboundMessage::text).containsExactly("a", "b", "c", "d");
         assertThat(journal.stats().duplicates()).isZero();
     }
 
     @Test
-    void duplicateIsStillFoundAfterReopeningTheFile() {
-        SqliteJournal journal = open();
+    void duplicateIsRecognisedAfterTheMessageIsDone() {
+        Journal journal = open();
+        InboundMessage message = journaled(journal, inbound("c1", "alice", "m1", "hi"));
+        Turn turn = await(journal.startTurn(SESSION, List.of(message), "hi"));
+        await(journal.completeTurn(turn, "hello"));
+
+        AppendResult again = await(journal.append(inbound("c1", "alice", "m1", "hi")));
+
+        assertThat(again).isEqualTo(new AppendResult(message.seq(), true));
+        assertThat(journal.pendingMessages()).isEmpty();
+    }
+
+    @Test
+    void duplicateIsStillFoundAfterReopening() {
+        Journal journal = open();
         InboundMessage answered = journaled(journal, inbound("c1", "alice", "m1", "hi"));
         InboundMessage waiting = journaled(journal, inbound("c1", "alice", "m2", "still pending"));
         await(journal.completeTurn(await(journal.startTurn(SESSION, List.of(answered), "hi")), "hello"));
@@ -128,44 +156,36 @@ class SqliteJournalTest {
         assertThat(journal.stats().received()).isEqualTo(2);
     }
 
-    @Test
-    void anAppendTheFileCannotHoldFailsInsteadOfPassingForADuplicate() {
-        SqliteJournal journal = open();
-        InboundMessage noText = new InboundMessage(0, "webhook", "default", "c1", "alice", "m1", null, null, null,
-                List.of(), 0);
-        InboundMessage noSender = new InboundMessage(0, "webhook", "default", "c1", null, "m2", "hi", null, null,
-                List.of(), 0);
-
-        for (InboundMessage unstorable : List.of(noText, noSender)) {
-            assertThat(journal.append(unstorable)).as(unstorable.messageId())
-                    .failsWithin(Duration.ofSeconds(5));
-        }
-        assertThat(journal.stats()).isEqualTo(new JournalStats(0, 0, 0, 0, 0, 0, 0, 0));
-    }
+    // ---- completion: after the commit, off the caller's thread, in commit order ---------------------------
 
     @Test
-    void anAppendIsInTheFileBeforeItsFutureCompletes() throws Exception {
-        SqliteJournal journal = open();
-        List<Object> seenByAnotherConnection = Collections.synchronizedList(new ArrayList<>());
-        List<CompletableFuture<Void>> checked = new ArrayList<>();
-
-        try (Connection raw = rawConnection(file())) {
-            for (int i = 0; i < 200; i++) {
-                checked.add(journal.append(inbound("c1", "alice", "m" + i, "text " + i)).thenAccept(result -> {
-                    synchronized (raw) {
-                        try {
-                            seenByAnotherConnection.add(
-                                    rows(raw, "SELECT message_id FROM messages WHERE seq = ?", result.seq()).get(0).get(0));
-                        } catch (Exception e) {
-                            throw new CompletionException(e);
-                        }
-                    }
+    void aWriteCompletesAfterItsCommitOnTheJournalsCompletionThreadInCommitOrder() {
+        Journal journal = open();
+        Thread caller = Thread.currentThread();
+        List<Thread> completedOn = Collections.synchronizedList(new ArrayList<>());
+        List<Long> completedSeqs = Collections.synchronizedList(new ArrayList<>());
+        List<CompletableFuture<AppendResult>> appends = new ArrayList<>();
+        List<CompletableFuture<?>> callbacks = new ArrayList<>();
+        CompletableFuture<Turn> chained = whileNoWriteCanComplete(journal, () -> {
+            for (int i = 0; i < 50; i++) {
+                CompletableFuture<AppendResult> append = journal.append(inbound("c1", "alice", "m" + i, "text " + i));
+                appends.add(append);
+                callbacks.add(append.thenAccept(result -> {
+                    completedOn.add(Thread.currentThread());
+                    completedSeqs.add(result.seq());
                 }));
             }
-            await(CompletableFuture.allOf(checked.toArray(CompletableFuture[]::new)));
-        }
+            // A callback that writes again must not wait on the journal that is completing it.
+            return appends.get(0).thenCompose(result -> journal.startTurn(SESSION,
+                    List.of(inbound("c1", "alice", "m0", "text 0").withSeq(result.seq())), "text 0"));
+        });
+        await(CompletableFuture.allOf(callbacks.toArray(CompletableFuture[]::new)));
 
-        assertThat(seenByAnotherConnection).hasSize(200).doesNotHaveDuplicates();
+        assertThat(await(chained).messages()).extracting(InboundMessage::messageId).containsExactly("m0");
+        assertThat(completedSeqs).as("completed in the order committed")
+                .isEqualTo(appends.stream().map(append -> append.join().seq()).toList());
+        assertThat(completedOn).hasSize(50).doesNotContain(caller);
+        assertThat(new HashSet<>(completedOn)).as("one completion thread").hasSize(1);
     }
 
     // ---- concurrency --------------------------------------------------------------------------------------
@@ -174,7 +194,7 @@ class SqliteJournalTest {
     void concurrentAppendsAllCommitWithDistinctSeqsAndCompleteInSeqOrderPerThread() throws Exception {
         int threads = 8;
         int perThread = 250;
-        SqliteJournal journal = open();
+        Journal journal = open();
         List<List<CompletableFuture<AppendResult>>> submitted = new ArrayList<>();
         List<List<Long>> completedSeqs = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
@@ -230,7 +250,7 @@ class SqliteJournalTest {
     void concurrentCopiesOfOneMessageAreJournaledOnce() throws Exception {
         int threads = 8;
         int messages = 100;
-        SqliteJournal journal = open();
+        Journal journal = open();
         List<CompletableFuture<AppendResult>> results = Collections.synchronizedList(new ArrayList<>());
         Map<CompletableFuture<AppendResult>, String> messageIdOf = Collections.synchronizedMap(new HashMap<>());
         CountDownLatch go = new CountDownLatch(1);
@@ -274,12 +294,12 @@ class SqliteJournalTest {
 
     @Test
     void aRefusedWriteSpoilsNoOtherWriteCommittedWithIt() {
-        SqliteJournal journal = open();
+        Journal journal = open();
         InboundMessage taken = journaled(journal, inbound("c1", "alice", "m0", "taken"));
         await(journal.startTurn(SESSION, List.of(taken), "taken"));
 
-        // Submitted back to back, so the writer is busy with the first while the rest queue up and share a commit
-        // with the refused one.
+        // Submitted back to back, so a group-committing writer is busy with the first while the rest queue up
+        // and share a commit with the refused one.
         List<CompletableFuture<AppendResult>> appends = new ArrayList<>();
         CompletableFuture<Turn> refused = null;
         for (int i = 1; i <= 200; i++) {
@@ -307,8 +327,8 @@ class SqliteJournalTest {
     // ---- turns --------------------------------------------------------------------------------------------
 
     @Test
-    void startTurnFixesInputsAndRefusesAMessageAlreadyInAnotherTurn() {
-        SqliteJournal journal = open();
+    void startTurnFixesInputsAndRefusesAMessageAlreadyInAnotherTurnOrNotPending() {
+        Journal journal = open();
         InboundMessage first = journaled(journal, inbound("c1", "alice", "m1", "one"));
         InboundMessage second = journaled(journal, inbound("c1", "alice", "m2", "two"));
         Turn turn = await(journal.startTurn(SESSION, List.of(first), "one"));
@@ -326,13 +346,28 @@ class SqliteJournalTest {
         assertThat(journal.openTurns()).as("the refused turns left nothing behind").containsExactly(turn);
         // The refused turn claimed nothing: the second message can still have a turn of its own.
         Turn secondTurn = await(journal.startTurn(SESSION, List.of(second), "two"));
+        assertThat(secondTurn.messages()).containsExactly(second);
         assertThat(secondTurn.id()).isGreaterThan(turn.id());
         assertThat(secondTurn.replyId()).isNotEqualTo(turn.replyId());
     }
 
     @Test
+    void openTurnsListsEveryStartedTurnNeitherCompletedNorSupersededOldestFirst() {
+        Journal journal = open();
+        Turn completed = await(journal.startTurn(SESSION, List.of(journaled(journal, inbound("c1", "a", "m1", "x"))), "x"));
+        Turn older = await(journal.startTurn(session("c2"), List.of(journaled(journal, inbound("c2", "a", "m1", "y"))), "y"));
+        Turn superseded = await(journal.startTurn(SESSION, List.of(journaled(journal, inbound("c1", "a", "m2", "z"))), "z"));
+        Turn newer = await(journal.startTurn(session("c3"), List.of(journaled(journal, inbound("c3", "a", "m1", "w"))), "w"));
+
+        await(journal.completeTurn(completed, "done"));
+        await(journal.supersedeTurn(superseded, "interrupted"));
+
+        assertThat(journal.openTurns()).containsExactly(older, newer);
+    }
+
+    @Test
     void joinTurnAppendsTheMessageAndItsTextToThePrompt() {
-        SqliteJournal journal = open();
+        Journal journal = open();
         InboundMessage first = journaled(journal, inbound("c1", "alice", "m1", "write a poem"));
         InboundMessage steered = journaled(journal, inbound("c1", "bob", "m2", "about the sea"));
         InboundMessage elsewhere = journaled(journal, inbound("c1", "carol", "m3", "in another turn"));
@@ -346,7 +381,7 @@ class SqliteJournalTest {
         assertThatThrownBy(() -> await(journal.joinTurn(turn, elsewhere)))
                 .hasCauseInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("seq=" + elsewhere.seq());
-        SqliteJournal reopened = reopen(journal);
+        Journal reopened = reopen(journal);
         assertThat(reopened.openTurns()).as("the joined turn is what a restart runs again").containsExactly(joined, other);
         Reply reply = await(reopened.completeTurn(reopened.openTurns().get(0), "a sea poem"));
         assertThat(reply.inReplyTo()).containsExactly("m1", "m2");
@@ -356,8 +391,41 @@ class SqliteJournalTest {
     }
 
     @Test
-    void completeTurnInOneCommitMarksDoneAppendsTranscriptAndFillsOutbox() throws Exception {
-        SqliteJournal journal = open();
+    void joinTurnAddsARunningTurnsMessageAndItsReplyAnswersBoth() {
+        Journal journal = open();
+        InboundMessage first = journaled(journal, inbound("c1", "alice", "m1", "write a poem"));
+        InboundMessage steered = journaled(journal, inbound("c1", "bob", "m2", "about the sea"));
+        Turn turn = await(journal.startTurn(SESSION, List.of(first), "write a poem"));
+
+        Turn joined = await(journal.joinTurn(turn, steered));
+
+        assertThat(joined.id()).isEqualTo(turn.id());
+        assertThat(joined.replyId()).isEqualTo(turn.replyId());
+        assertThat(joined.messages()).containsExactly(first, steered);
+        Reply reply = await(journal.completeTurn(joined, "a sea poem"));
+        assertThat(reply.inReplyTo()).containsExactly("m1", "m2");
+        assertThat(reply.to()).isEqualTo("bob");
+        assertThat(journal.pendingMessages()).isEmpty();
+        assertThat(journal.stats().done()).isEqualTo(2);
+    }
+
+    @Test
+    void joinTurnRefusesAMessageInAnotherTurnOrNotPending() {
+        Journal journal = open();
+        InboundMessage first = journaled(journal, inbound("c1", "alice", "m1", "one"));
+        InboundMessage second = journaled(journal, inbound("c1", "alice", "m2", "two"));
+        Turn turn = await(journal.startTurn(SESSION, List.of(first), "one"));
+        Turn other = await(journal.startTurn(SESSION, List.of(second), "two"));
+
+        assertThatThrownBy(() -> await(journal.joinTurn(turn, second)))
+                .hasCauseInstanceOf(IllegalStateException.class).hasMessageContaining("already belongs to turn " + other.id());
+        assertThatThrownBy(() -> await(journal.joinTurn(turn, inbound("c1", "alice", "m9", "ghost").withSeq(99))))
+                .hasCauseInstanceOf(IllegalStateException.class).hasMessageContaining("not pending");
+    }
+
+    @Test
+    void completeTurnMarksDoneAppendsTranscriptAndFillsOutbox() {
+        Journal journal = open();
         InboundMessage first = journaled(journal, inbound("c1", "alice", "m1", "hello"));
         InboundMessage last = journaled(journal, new InboundMessage(0, "webhook", "default", "c1", "bob", "m2",
                 "there", "thread-9", null, List.of(), 0));
@@ -368,25 +436,19 @@ class SqliteJournalTest {
 
         assertThat(reply).isEqualTo(new Reply(turn.replyId(), turn.id(), SESSION, "webhook", "default", "c1", "bob",
                 "thread-9", "echo: hello\nthere", List.of("m1", "m2")));
-        // All three effects are in the file by the time the future completes, as one would find them after a crash.
-        assertThat(rows(file(), "SELECT seq, state FROM messages ORDER BY seq"))
-                .containsExactly(List.of(first.seq(), 1L), List.of(last.seq(), 1L), List.of(unrelated.seq(), 0L));
-        assertThat(rows(file(), "SELECT turn_id, reply FROM transcript"))
-                .containsExactly(List.of(turn.id(), "echo: hello\nthere"));
-        assertThat(rows(file(), "SELECT reply_id FROM outbox WHERE delivered_at IS NULL"))
-                .containsExactly(List.of(turn.replyId()));
         journal = reopen(journal);
         assertThat(journal.pendingMessages()).containsExactly(unrelated);
         assertThat(journal.openTurns()).isEmpty();
         assertThat(journal.transcript(SESSION, 10))
                 .extracting(Exchange::turnId, Exchange::prompt, Exchange::reply)
                 .containsExactly(tuple(turn.id(), "hello\nthere", "echo: hello\nthere"));
+        assertThat(journal.transcript(SESSION, 10)).extracting(Exchange::completedAtEpochMs).containsOnly(clock.epochMillis());
         assertThat(journal.undeliveredReplies()).containsExactly(reply);
     }
 
     @Test
     void completingATurnTwiceKeepsItsFirstReplyInTheOutbox() {
-        SqliteJournal journal = open();
+        Journal journal = open();
         Turn turn = await(journal.startTurn(SESSION, List.of(journaled(journal, inbound("c1", "a", "m1", "x"))), "x"));
 
         Reply first = await(journal.completeTurn(turn, "first answer"));
@@ -397,8 +459,56 @@ class SqliteJournalTest {
     }
 
     @Test
+    void supersedeTurnSettlesItsMessagesWithoutAReplyOrTranscript() {
+        Journal journal = open();
+        InboundMessage message = journaled(journal, inbound("c1", "alice", "m1", "long task"));
+        Turn turn = await(journal.startTurn(SESSION, List.of(message), "long task"));
+
+        await(journal.supersedeTurn(turn, "interrupted"));
+
+        assertThat(journal.pendingMessages()).isEmpty();
+        assertThat(journal.openTurns()).isEmpty();
+        assertThat(journal.undeliveredReplies()).isEmpty();
+        assertThat(journal.transcript(SESSION, 10)).isEmpty();
+        assertThat(journal.stats().superseded()).isEqualTo(1);
+        assertThat(journal.stats().done()).isZero();
+    }
+
+    @Test
+    void dropMessagesSettlesThemOnceAndNeverCountsAMessageTwice() {
+        Journal journal = open();
+        InboundMessage first = journaled(journal, inbound("c1", "alice", "m1", "one"));
+        InboundMessage second = journaled(journal, inbound("c1", "alice", "m2", "two"));
+        InboundMessage answered = journaled(journal, inbound("c1", "alice", "m3", "three"));
+        await(journal.completeTurn(await(journal.startTurn(SESSION, List.of(answered), "three")), "r"));
+
+        await(journal.dropMessages(List.of(first, second), "queue-cap-old"));
+        await(journal.dropMessages(List.of(first, answered), "stopped"));
+
+        assertThat(journal.pendingMessages()).isEmpty();
+        assertThat(journal.stats().dropped()).isEqualTo(2);
+        assertThat(journal.stats().done()).isEqualTo(1);
+    }
+
+    @Test
+    void aSettledMessageCanNoLongerStartATurn() {
+        Journal journal = open();
+        InboundMessage dropped = journaled(journal, inbound("c1", "alice", "m1", "one"));
+        InboundMessage superseded = journaled(journal, inbound("c1", "alice", "m2", "two"));
+        await(journal.dropMessages(List.of(dropped), "queue-cap-new"));
+        await(journal.supersedeTurn(await(journal.startTurn(SESSION, List.of(superseded), "two")), "interrupted"));
+
+        Journal reopened = reopen(journal);
+        for (InboundMessage settled : List.of(dropped, superseded)) {
+            assertThatThrownBy(() -> await(reopened.startTurn(SESSION, List.of(settled), "again")))
+                    .hasCauseInstanceOf(IllegalStateException.class).hasMessageContaining("not pending");
+        }
+        assertThat(reopened.stats()).isEqualTo(new JournalStats(2, 0, 0, 1, 1, 0, 0, 0));
+    }
+
+    @Test
     void markDeliveredEmptiesOutbox() {
-        SqliteJournal journal = open();
+        Journal journal = open();
         Reply first = completeOneTurn(journal, "c1", "m1");
         Reply second = completeOneTurn(journal, "c1", "m2");
         assertThat(journal.undeliveredReplies()).containsExactly(first, second);
@@ -414,30 +524,64 @@ class SqliteJournalTest {
         assertThat(journal.stats().outboxPending()).isZero();
     }
 
-    // ---- replay after a restart ---------------------------------------------------------------------------
+    // ---- reply ids ----------------------------------------------------------------------------------------
 
     @Test
-    void replyIdIsStableAcrossReopenAndDiffersBetweenJournalFiles() {
-        SqliteJournal journal = open();
+    void replyIdsDifferBetweenJournalInstances() {
+        Journal journal = open();
+        Journal other = open();
+
+        Turn here = await(journal.startTurn(SESSION, List.of(journaled(journal, inbound("c1", "a", "m1", "x"))), "x"));
+        Turn there = await(other.startTurn(SESSION, List.of(journaled(other, inbound("c1", "a", "m1", "x"))), "x"));
+
+        assertThat(here.id()).isEqualTo(there.id());
+        assertThat(here.replyId()).isNotEqualTo(there.replyId());
+        assertThat(prefix(here.replyId())).as("each journal has an instance id of its own")
+                .isNotEqualTo(prefix(there.replyId()));
+    }
+
+    @Test
+    void replyIdsDifferBetweenTurnsOfOneJournal() {
+        Journal journal = open();
+        Turn first = await(journal.startTurn(SESSION, List.of(journaled(journal, inbound("c1", "a", "m1", "x"))), "x"));
+        Turn second = await(journal.startTurn(SESSION, List.of(journaled(journal, inbound("c1", "a", "m2", "y"))), "y"));
+
+        assertThat(first.replyId()).isNotEqualTo(second.replyId());
+    }
+
+    @Test
+    void aTurnsReplyIdIsTheSameWhenTheNextStartRunsItAgain() {
+        Journal journal = open();
         Turn before = await(journal.startTurn(SESSION, List.of(journaled(journal, inbound("c1", "a", "m1", "x"))), "x"));
 
         journal = reopen(journal);
         Reply reply = await(journal.completeTurn(journal.openTurns().get(0), "answered after the restart"));
-        Turn after = await(journal.startTurn(SESSION, List.of(journaled(journal, inbound("c1", "a", "m2", "y"))), "y"));
 
         assertThat(reply.replyId()).isEqualTo(before.replyId());
-        assertThat(prefix(after.replyId())).as("the instance id lives in the file").isEqualTo(prefix(before.replyId()));
-        SqliteJournal other = open(dir.resolve("other").resolve("journal.db"));
-        Turn elsewhere = await(other.startTurn(SESSION, List.of(journaled(other, inbound("c1", "a", "m1", "x"))), "x"));
-        assertThat(elsewhere.id()).isEqualTo(before.id());
-        assertThat(prefix(elsewhere.replyId())).as("another journal never reuses these reply ids")
-                .isNotEqualTo(prefix(before.replyId()));
-        assertThat(elsewhere.replyId()).isNotEqualTo(before.replyId());
     }
 
     @Test
+    void seqsAndReplyIdsAreNeverReusedAfterPrune() {
+        Journal journal = open();
+        InboundMessage message = journaled(journal, inbound("c1", "alice", "m1", "x"));
+        Reply reply = await(journal.completeTurn(await(journal.startTurn(SESSION, List.of(message), "x")), "r"));
+        await(journal.markDelivered(reply.replyId()));
+        await(journal.prune(clock.epochMillis() + 60_000, 20));
+
+        journal = reopen(journal);
+        InboundMessage next = journaled(journal, inbound("c1", "alice", "m2", "y"));
+        Turn nextTurn = await(journal.startTurn(SESSION, List.of(next), "y"));
+
+        assertThat(next.seq()).isGreaterThan(message.seq());
+        assertThat(nextTurn.replyId()).as("an idempotent receiver would drop a reused reply id")
+                .isNotEqualTo(reply.replyId());
+    }
+
+    // ---- replay after a restart ---------------------------------------------------------------------------
+
+    @Test
     void openTurnsAfterReopenHoldTheSameTurnWithItsMessagesAndPrompt() {
-        SqliteJournal journal = open();
+        Journal journal = open();
         InboundMessage first = journaled(journal, withEverything("c1", "alice", "m1", "look at this", 1_700_000_000_001L));
         InboundMessage second = journaled(journal, withEverything("c1", "alice", "m2", "and this ✓ ünïcode", 1_700_000_000_002L));
         InboundMessage third = journaled(journal, inbound("c2", "bob", "m1", "other session"));
@@ -456,7 +600,7 @@ class SqliteJournalTest {
 
     @Test
     void pendingMessagesAfterReopenAreInSeqOrder() {
-        SqliteJournal journal = open();
+        Journal journal = open();
         List<InboundMessage> expected = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             InboundMessage message = i % 2 == 0
@@ -481,36 +625,24 @@ class SqliteJournalTest {
     // ---- settling every message ---------------------------------------------------------------------------
 
     @Test
-    void supersedeAndDropAreTerminalStatesWithReasons() throws Exception {
-        SqliteJournal journal = open();
-        InboundMessage superseded = journaled(journal, inbound("c1", "alice", "m1", "long task"));
-        InboundMessage dropped = journaled(journal, inbound("c1", "alice", "m2", "overflow"));
-        Turn turn = await(journal.startTurn(SESSION, List.of(superseded), "long task"));
+    void statsAccountForEveryMessage() {
+        Journal journal = open();
+        InboundMessage done = journaled(journal, inbound("c1", "alice", "m1", "one"));
+        journaled(journal, inbound("c1", "alice", "m2", "two"));
+        journaled(journal, inbound("c2", "bob", "m1", "three"));
+        await(journal.append(inbound("c1", "alice", "m1", "one again")));
+        await(journal.append(inbound("c1", "alice", "m1", "and again")));
+        await(journal.completeTurn(await(journal.startTurn(SESSION, List.of(done), "one")), "r"));
 
-        await(journal.supersedeTurn(turn, "interrupted"));
-        await(journal.dropMessages(List.of(dropped), "queue-cap-new"));
-        // Settling a settled message again changes nothing: the first outcome and its reason stand.
-        await(journal.dropMessages(List.of(superseded, dropped), "stopped"));
+        JournalStats stats = journal.stats();
 
-        journal = reopen(journal);
-        assertThat(rows(file(), "SELECT seq, state, reason FROM messages ORDER BY seq")).containsExactly(
-                List.of(superseded.seq(), 3L, "interrupted"),
-                List.of(dropped.seq(), 2L, "queue-cap-new"));
-        assertThat(journal.pendingMessages()).isEmpty();
-        assertThat(journal.openTurns()).isEmpty();
-        assertThat(journal.undeliveredReplies()).isEmpty();
-        assertThat(journal.transcript(SESSION, 10)).isEmpty();
-        SqliteJournal reopened = journal;
-        for (InboundMessage settled : List.of(superseded, dropped)) {
-            assertThatThrownBy(() -> await(reopened.startTurn(SESSION, List.of(settled), "again")))
-                    .hasCauseInstanceOf(IllegalStateException.class).hasMessageContaining("not pending");
-        }
-        assertThat(journal.stats()).isEqualTo(new JournalStats(2, 0, 0, 1, 1, 0, 0, 0));
+        assertThat(stats).isEqualTo(new JournalStats(3, 2, 1, 0, 0, 2, 1, 0));
+        assertThat(stats.received()).isEqualTo(stats.done() + stats.pending());
     }
 
     @Test
-    void statsAccountForEveryMessage() {
-        SqliteJournal journal = open();
+    void statsAccountForEveryMessageWhateverBecameOfIt() {
+        Journal journal = open();
         InboundMessage answered = journaled(journal, inbound("c1", "alice", "m1", "one"));
         InboundMessage command = journaled(journal, inbound("c1", "alice", "m2", "/status"));
         InboundMessage dropped = journaled(journal, inbound("c1", "alice", "m3", "three"));
@@ -533,7 +665,7 @@ class SqliteJournalTest {
 
     @Test
     void completeWithoutTurnAndRecordNoticeGoToTheOutbox() {
-        SqliteJournal journal = open();
+        Journal journal = open();
         InboundMessage command = journaled(journal, inbound("c1", "alice", "m1", "/status"));
         InboundMessage about = journaled(journal, new InboundMessage(0, "webhook", "default", "c1", "bob", "m2", "x",
                 "thread-3", null, List.of(), 0));
@@ -555,11 +687,163 @@ class SqliteJournalTest {
         assertThat(journal.stats().done()).isEqualTo(1);
     }
 
+    @Test
+    void completeWithoutTurnAnswersTheMessageOutsideTheTranscript() {
+        Journal journal = open();
+        InboundMessage command = journaled(journal, inbound("c1", "alice", "m1", "/status"));
+
+        Reply reply = await(journal.completeWithoutTurn(SESSION, command, "Session: ..."));
+
+        assertThat(reply.turnId()).isZero();
+        assertThat(reply.inReplyTo()).containsExactly("m1");
+        assertThat(reply).extracting(Reply::sessionKey, Reply::conversation, Reply::to, Reply::text)
+                .containsExactly(SESSION, "c1", "alice", "Session: ...");
+        assertThat(journal.undeliveredReplies()).containsExactly(reply);
+        assertThat(journal.pendingMessages()).isEmpty();
+        assertThat(journal.transcript(SESSION, 10)).isEmpty();
+        assertThat(journal.sessions(0, 100)).isEmpty();
+        assertThat(journal.stats().done()).isEqualTo(1);
+    }
+
+    @Test
+    void recordNoticeQueuesANoticeAddressedLikeAReplyWithoutSettlingAnything() {
+        Journal journal = open();
+        InboundMessage about = journaled(journal, new InboundMessage(0, "webhook", "default", "c1", "bob", "m1", "x",
+                "thread-3", null, List.of(), 0));
+
+        Reply first = await(journal.recordNotice(SESSION, about, "Ferry dropped 1 message(s)"));
+        Reply second = await(journal.recordNotice(SESSION, about, "Ferry dropped 2 message(s)"));
+
+        assertThat(first).isEqualTo(new Reply(first.replyId(), 0, SESSION, "webhook", "default", "c1", "bob", "thread-3",
+                "Ferry dropped 1 message(s)", List.of()));
+        assertThat(second.replyId()).isNotEqualTo(first.replyId());
+        assertThat(journal.undeliveredReplies()).containsExactly(first, second);
+        assertThat(journal.pendingMessages()).containsExactly(about);
+    }
+
+    // ---- failed replies -----------------------------------------------------------------------------------
+
+    @Test
+    void aFailedReplyLeavesTheUndeliveredAndIsListedNewestFirstWithItsReason() {
+        Journal journal = open();
+        Reply first = completeOneTurn(journal, "c1", "m1");
+        Reply second = completeOneTurn(journal, "c1", "m2");
+        Reply third = completeOneTurn(journal, "c2", "m1");
+
+        await(journal.markFailed(first.replyId(), "HTTP 400: unknown chat"));
+        await(journal.markFailed(third.replyId(), "HTTP 410"));
+
+        assertThat(journal.undeliveredReplies()).containsExactly(second);
+        assertThat(journal.failedReplies(10)).extracting(FailedReply::reply).containsExactly(third, first);
+        assertThat(journal.failedReplies(10)).extracting(FailedReply::reason).containsExactly("HTTP 410", "HTTP 400: unknown chat");
+        assertThat(journal.failedReplies(10)).allSatisfy(failed -> assertThat(failed.failedAtEpochMs()).isPositive());
+        assertThat(journal.failedReplies(10)).extracting(FailedReply::failedAtEpochMs).containsOnly(clock.epochMillis());
+        assertThat(journal.failedReplies(1)).extracting(FailedReply::reply).containsExactly(third);
+        assertThat(journal.stats().outboxPending()).isOne();
+        assertThat(journal.stats().outboxFailed()).isEqualTo(2);
+    }
+
+    @Test
+    void failedRepliesComeNewestFailureFirst() {
+        Journal journal = open();
+        Reply first = completeOneTurn(journal, "c1", "m1");
+        Reply second = completeOneTurn(journal, "c2", "m1");
+
+        await(journal.markFailed(second.replyId(), "HTTP 400"));
+        clock.advance(1_000);
+        await(journal.markFailed(first.replyId(), "HTTP 403"));
+
+        assertThat(journal.failedReplies(10)).extracting(FailedReply::reply).containsExactly(first, second);
+    }
+
+    @Test
+    void requeueingMakesOnlyAFailedReplyUndeliveredAgainAndOnlyOnce() {
+        Journal journal = open();
+        Reply failed = completeOneTurn(journal, "c1", "m1");
+        Reply pending = completeOneTurn(journal, "c2", "m1");
+        await(journal.markFailed(failed.replyId(), "HTTP 404"));
+
+        assertThat(await(journal.requeueFailed(failed.replyId()))).contains(failed);
+        assertThat(await(journal.requeueFailed(failed.replyId()))).isEmpty();
+        assertThat(await(journal.requeueFailed(pending.replyId()))).isEmpty();
+        assertThat(await(journal.requeueFailed("fr-nobody-1"))).isEmpty();
+
+        assertThat(journal.undeliveredReplies()).containsExactlyInAnyOrder(failed, pending);
+        assertThat(journal.undeliveredReplies()).as("a requeued reply takes its old place").containsExactly(failed, pending);
+        assertThat(journal.failedReplies(10)).isEmpty();
+        assertThat(journal.stats().outboxFailed()).isZero();
+    }
+
+    @Test
+    void aFailedReplyStaysFailedAcrossARestart() {
+        Journal journal = open();
+        Reply failed = completeOneTurn(journal, "c1", "m1");
+        await(journal.markFailed(failed.replyId(), "HTTP 403: bot was blocked"));
+
+        Journal reopened = reopen(journal);
+
+        assertThat(reopened.undeliveredReplies()).as("what a start replays").isEmpty();
+        assertThat(reopened.failedReplies(10)).singleElement().satisfies(listed -> {
+            assertThat(listed.reply()).isEqualTo(failed);
+            assertThat(listed.reason()).isEqualTo("HTTP 403: bot was blocked");
+        });
+        assertThat(reopened.stats().outboxFailed()).isOne();
+    }
+
+    @Test
+    void pruningRemovesFailedRepliesPastRetention() {
+        Journal journal = open();
+        Reply failed = completeOneTurn(journal, "c1", "m1");
+        await(journal.markFailed(failed.replyId(), "HTTP 400"));
+
+        await(journal.prune(clock.epochMillis() + 1_000, 20));
+
+        assertThat(journal.failedReplies(10)).isEmpty();
+        assertThat(journal.stats().outboxFailed()).isZero();
+    }
+
     // ---- sessions -----------------------------------------------------------------------------------------
 
     @Test
+    void transcriptReturnsTheNewestExchangesOldestFirst() {
+        Journal journal = open();
+        for (int i = 1; i <= 3; i++) {
+            InboundMessage message = journaled(journal, inbound("c1", "alice", "m" + i, "t" + i));
+            await(journal.completeTurn(await(journal.startTurn(SESSION, List.of(message), "t" + i)), "r" + i));
+        }
+
+        assertThat(journal.transcript(SESSION, 2)).extracting(Exchange::prompt).containsExactly("t2", "t3");
+        assertThat(journal.transcript(SESSION, 10)).extracting(Exchange::reply).containsExactly("r1", "r2", "r3");
+        assertThat(journal.transcript(SESSION, 0)).isEmpty();
+        assertThat(journal.transcript(SESSION, -1)).isEmpty();
+        assertThat(journal.transcript("agent:main:nobody", 10)).isEmpty();
+    }
+
+    @Test
+    void aSessionsTranscriptKeepsEveryExchangeUntilPruned() {
+        Journal journal = open();
+        int exchanges = 250;
+        List<CompletableFuture<Reply>> replies = new ArrayList<>();
+        for (int i = 1; i <= exchanges; i++) {
+            InboundMessage message = inbound("c1", "alice", "m" + i, "t" + i);
+            String reply = "r" + i;
+            // Chained, not awaited one by one, so a group-committing engine stores them in a few commits.
+            replies.add(journal.append(message)
+                    .thenCompose(appended -> journal.startTurn(SESSION, List.of(message.withSeq(appended.seq())), message.text()))
+                    .thenCompose(turn -> journal.completeTurn(turn, reply)));
+        }
+        await(CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new)));
+
+        assertThat(journal.transcript(SESSION, 1_000)).hasSize(exchanges);
+        assertThat(journal.sessions(0, 10)).extracting(SessionInfo::turns).containsExactly((long) exchanges);
+
+        await(journal.prune(clock.epochMillis() + 60_000, 20));
+        assertThat(journal.transcript(SESSION, 1_000)).hasSize(20);
+    }
+
+    @Test
     void sessionTranscriptAndQueueDirectivePersistAcrossReopen() {
-        SqliteJournal journal = open();
+        Journal journal = open();
         for (int i = 1; i <= 3; i++) {
             completeOneTurn(journal, "c1", "m" + i);
         }
@@ -580,8 +864,37 @@ class SqliteJournalTest {
     }
 
     @Test
-    void resetSessionClearsTheTranscript() {
-        SqliteJournal journal = open();
+    void queueDirectiveIsStoredPerSessionAndClearedByNull() {
+        Journal journal = open();
+        QueueOverride directive = new QueueOverride(QueueMode.COLLECT, 2_000L, 3, DropPolicy.OLD);
+
+        await(journal.saveQueueDirective(SESSION, directive));
+
+        assertThat(journal.queueDirectives().get(SESSION)).isEqualTo(directive);
+        assertThat(journal.queueDirectives().get("agent:main:webhook:default:other")).isNull();
+        await(journal.saveQueueDirective(SESSION, null));
+        assertThat(journal.queueDirectives().get(SESSION)).isNull();
+        await(journal.saveQueueDirective(SESSION, new QueueOverride(null, null, null, null)));
+        assertThat(journal.queueDirectives().get(SESSION)).as("an empty directive is no directive").isNull();
+    }
+
+    @Test
+    void saveQueueDirectiveWithNullClearsIt() {
+        Journal journal = open();
+        await(journal.saveQueueDirective(SESSION, new QueueOverride(QueueMode.COLLECT, 500L, null, DropPolicy.OLD)));
+        await(journal.saveQueueDirective(session("c2"), new QueueOverride(QueueMode.INTERRUPT, null, null, null)));
+
+        await(journal.saveQueueDirective(SESSION, null));
+        await(journal.saveQueueDirective(session("c2"), new QueueOverride(null, null, null, null)));
+        journal = reopen(journal);
+
+        assertThat(journal.queueDirectives().get(SESSION)).isNull();
+        assertThat(journal.queueDirectives().get(session("c2"))).as("an empty directive is no directive").isNull();
+    }
+
+    @Test
+    void resetSessionStartsAFreshTranscriptForThatSessionOnly() {
+        Journal journal = open();
         completeOneTurn(journal, "c1", "m1");
         completeOneTurn(journal, "c2", "m1");
 
@@ -596,23 +909,23 @@ class SqliteJournalTest {
     }
 
     @Test
-    void saveQueueDirectiveWithNullClearsIt() {
-        SqliteJournal journal = open();
-        await(journal.saveQueueDirective(SESSION, new QueueOverride(QueueMode.COLLECT, 500L, null, DropPolicy.OLD)));
-        await(journal.saveQueueDirective(session("c2"), new QueueOverride(QueueMode.INTERRUPT, null, null, null)));
+    void sessionsCountTurnsPerSession() {
+        Journal journal = open();
+        completeOneTurn(journal, "c1", "m1");
+        completeOneTurn(journal, "c2", "m1");
+        completeOneTurn(journal, "c1", "m2");
+        // A turn started but not completed has no transcript yet.
+        await(journal.startTurn(session("c3"), List.of(journaled(journal, inbound("c3", "a", "m1", "x"))), "x"));
 
-        await(journal.saveQueueDirective(SESSION, null));
-        await(journal.saveQueueDirective(session("c2"), new QueueOverride(null, null, null, null)));
-        journal = reopen(journal);
-
-        assertThat(journal.queueDirectives().get(SESSION)).isNull();
-        assertThat(journal.queueDirectives().get(session("c2"))).as("an empty directive is no directive").isNull();
+        assertThat(journal.sessions(0, 100))
+                .extracting(SessionInfo::sessionKey, SessionInfo::turns)
+                .containsExactlyInAnyOrder(tuple(session("c1"), 2L), tuple(session("c2"), 1L));
     }
 
     @Test
     void sessionsListsMostRecentFirst() {
-        SqliteJournal journal = open();
-        // Completed back to back, as under load: usually all within one millisecond.
+        Journal journal = open();
+        // Completed back to back, as under load: all within one millisecond of the clock.
         for (int i = 1; i <= 6; i++) {
             completeOneTurn(journal, "c" + i, "m1");
         }
@@ -629,7 +942,7 @@ class SqliteJournalTest {
 
     @Test
     void sessionsListsTheMostRecentlyCompletedFirstWhenTurnsFinishOutOfStartOrder() {
-        SqliteJournal journal = open();
+        Journal journal = open();
         Turn slow = await(journal.startTurn(session("a"),
                 List.of(journaled(journal, inbound("a", "alice", "m1", "long task"))), "long task"));
         Turn quick = await(journal.startTurn(session("b"),
@@ -641,12 +954,29 @@ class SqliteJournalTest {
         assertThat(journal.sessions(0, 100)).extracting(SessionInfo::sessionKey).containsExactly(session("a"), session("b"));
     }
 
+    @Test
+    void sessionsComeInPagesMostRecentlyActiveFirstWithTheirCount() {
+        Journal journal = open();
+        for (int i = 1; i <= 5; i++) {
+            completeOneTurn(journal, "c" + i, "m1");
+        }
+        completeOneTurn(journal, "c2", "m2");
+
+        assertThat(journal.sessionCount()).isEqualTo(5);
+        assertThat(journal.sessions(0, 2)).extracting(SessionInfo::sessionKey, SessionInfo::turns)
+                .containsExactly(tuple(session("c2"), 2L), tuple(session("c5"), 1L));
+        assertThat(journal.sessions(2, 2)).extracting(SessionInfo::sessionKey).containsExactly(session("c4"), session("c3"));
+        assertThat(journal.sessions(4, 2)).extracting(SessionInfo::sessionKey).containsExactly(session("c1"));
+        assertThat(journal.sessions(5, 2)).isEmpty();
+        assertThat(journal.sessions(0, 0)).isEmpty();
+    }
+
     // ---- pruning ------------------------------------------------------------------------------------------
 
     @Test
     void pruneRemovesSettledRowsAndDeliveredRepliesOlderThanTheCutoffButKeepsPendingOnes() {
-        long beforeAnything = System.currentTimeMillis() - 1;
-        SqliteJournal journal = open();
+        long beforeAnything = clock.epochMillis() - 1;
+        Journal journal = open();
         InboundMessage answered = journaled(journal, inbound("c1", "alice", "m1", "answered"));
         InboundMessage command = journaled(journal, inbound("c1", "alice", "m2", "/status"));
         InboundMessage dropped = journaled(journal, inbound("c1", "alice", "m3", "dropped"));
@@ -661,7 +991,7 @@ class SqliteJournalTest {
         Turn open = await(journal.startTurn(session("c2"), List.of(running), "running"));
 
         assertThat(await(journal.prune(beforeAnything, 20))).as("nothing is older than a cutoff before it all").isZero();
-        int removed = await(journal.prune(System.currentTimeMillis() + 60_000, 20));
+        int removed = await(journal.prune(clock.epochMillis() + 60_000, 20));
 
         // 4 settled messages, 1 delivered reply, 2 finished turns.
         assertThat(removed).isEqualTo(7);
@@ -670,17 +1000,17 @@ class SqliteJournalTest {
         assertThat(journal.openTurns()).containsExactly(open);
         assertThat(journal.undeliveredReplies()).containsExactly(undelivered);
         assertThat(journal.stats()).isEqualTo(new JournalStats(2, 0, 0, 0, 0, 2, 1, 0));
-        assertThat(await(journal.prune(System.currentTimeMillis() + 60_000, 20))).as("pruning again finds nothing").isZero();
+        assertThat(await(journal.prune(clock.epochMillis() + 60_000, 20))).as("pruning again finds nothing").isZero();
     }
 
     @Test
     void aPrunedMessageLeavesTheDedupeIndexWithItsRow() {
-        SqliteJournal journal = open();
+        Journal journal = open();
         InboundMessage settled = journaled(journal, inbound("c1", "alice", "m1", "x"));
         InboundMessage pending = journaled(journal, inbound("c1", "alice", "m2", "y"));
         await(journal.dropMessages(List.of(settled), "test"));
 
-        await(journal.prune(System.currentTimeMillis() + 60_000, 20));
+        await(journal.prune(clock.epochMillis() + 60_000, 20));
 
         assertThat(await(journal.append(inbound("c1", "alice", "m2", "y"))))
                 .as("a pending message is never pruned, so it is still a duplicate")
@@ -691,252 +1021,101 @@ class SqliteJournalTest {
     }
 
     @Test
-    void aJournalFromBeforeStoredDedupeKeysStillFindsItsDuplicates() throws Exception {
-        Path legacy = dir.resolve("legacy").resolve("journal.db");
-        Files.createDirectories(legacy.getParent());
-        try (Connection connection = rawConnection(legacy); var statement = connection.createStatement()) {
-            statement.execute("CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL,"
-                    + " account TEXT NOT NULL, conversation TEXT NOT NULL, sender TEXT NOT NULL, message_id TEXT NOT NULL,"
-                    + " text TEXT NOT NULL, thread_id TEXT, reply_to_id TEXT, media TEXT, received_at INTEGER NOT NULL,"
-                    + " state INTEGER NOT NULL DEFAULT 0, reason TEXT, turn_id INTEGER, settled_at INTEGER,"
-                    + " UNIQUE (channel, account, conversation, message_id))");
-            statement.execute("INSERT INTO messages(channel, account, conversation, sender, message_id, text, received_at)"
-                    + " VALUES ('webhook', 'default', 'c1', 'alice', 'm1', 'old', 0)");
+    void pruneKeepsEachSessionsNewestExchangesAndDeletesTheOlderOnesPastRetention() {
+        Journal journal = open();
+        for (int i = 1; i <= 5; i++) {
+            completeOneTurn(journal, "chatty", "m" + i);
+        }
+        completeOneTurn(journal, "quiet", "m1");
+
+        await(journal.prune(clock.epochMillis() - 60_000, 2));
+        assertThat(journal.transcript(session("chatty"), 10)).as("nothing is past a cutoff before it all").hasSize(5);
+
+        await(journal.prune(clock.epochMillis() + 60_000, 2));
+
+        assertThat(journal.transcript(session("chatty"), 10)).extracting(Exchange::reply)
+                .containsExactly("reply m4", "reply m5");
+        assertThat(journal.transcript(session("quiet"), 10)).extracting(Exchange::reply).containsExactly("reply m1");
+        assertThat(journal.sessions(0, 10)).extracting(SessionInfo::sessionKey, SessionInfo::turns)
+                .containsExactly(tuple(session("quiet"), 1L), tuple(session("chatty"), 2L));
+        Reply later = completeOneTurn(journal, "chatty", "m6");
+        await(journal.prune(clock.epochMillis() + 60_000, 2));
+        assertThat(journal.transcript(session("chatty"), 10)).extracting(Exchange::reply)
+                .containsExactly("reply m5", later.text());
+    }
+
+    @Test
+    void pruneKeepingNoExchangesEmptiesEveryTranscriptPastRetention() {
+        Journal journal = open();
+        completeOneTurn(journal, "c1", "m1");
+        completeOneTurn(journal, "c2", "m1");
+
+        await(journal.prune(clock.epochMillis() + 60_000, 0));
+
+        assertThat(journal.sessionCount()).isZero();
+        assertThat(journal.sessions(0, 10)).isEmpty();
+        assertThat(journal.transcript(session("c1"), 10)).isEmpty();
+    }
+
+    @Test
+    void pruneDropsTheQueueSettingsOfASessionWithNoExchangeLeftAndNoTurnOpenButKeepsTheOthers() {
+        Journal journal = open();
+        completeOneTurn(journal, "talking", "m1");
+        InboundMessage waiting = journaled(journal, inbound("busy", "bob", "m1", "still running"));
+        await(journal.startTurn(session("busy"), List.of(waiting), waiting.text()));
+        for (String conversation : List.of("idle", "talking", "busy")) {
+            await(journal.saveQueueDirective(session(conversation), DIRECTIVE));
         }
 
-        SqliteJournal journal = open(legacy);
+        await(journal.prune(clock.epochMillis() - 60_000, 0));
+        assertThat(journal.queueDirectives()).as("saved within retention").containsOnlyKeys(
+                session("idle"), session("talking"), session("busy"));
 
-        assertThat(await(journal.append(inbound("c1", "alice", "m1", "old")))).isEqualTo(new AppendResult(1, true));
-        assertThat(await(journal.append(inbound("c1", "alice", "m2", "new")))).isEqualTo(new AppendResult(2, false));
-        journal.close();
-        try (Connection connection = rawConnection(legacy); var statement = connection.createStatement();
-             var unkeyed = statement.executeQuery("SELECT count(*) FROM messages WHERE dedupe_key IS NULL")) {
-            assertThat(unkeyed.getInt(1)).as("the old row got its key once, when the column was added").isZero();
-        }
-        journal = open(legacy);
-        assertThat(await(journal.append(inbound("c1", "alice", "m1", "old")))).isEqualTo(new AppendResult(1, true));
-        assertThat(await(journal.append(inbound("c1", "alice", "m2", "new")))).isEqualTo(new AppendResult(2, true));
-    }
+        await(journal.prune(clock.epochMillis() + 60_000, 1));
 
-    @Test
-    void rowsWrittenWithoutAKeyAfterTheColumnExistedAreKeyedAtTheNextOpen() throws Exception {
-        Path file = dir.resolve("mixed").resolve("journal.db");
-        SqliteJournal journal = open(file);
-        journaled(journal, inbound("c1", "alice", "m1", "keyed"));
-        journal.close();
-        try (Connection connection = rawConnection(file); var statement = connection.createStatement()) {
-            // As a version from before stored keys would write it.
-            statement.execute("INSERT INTO messages(channel, account, conversation, sender, message_id, text, received_at)"
-                    + " VALUES ('webhook', 'default', 'c1', 'alice', 'm2', 'unkeyed', 0)");
-        }
-
-        journal = open(file);
-
-        assertThat(await(journal.append(inbound("c1", "alice", "m1", "keyed")))).isEqualTo(new AppendResult(1, true));
-        assertThat(await(journal.append(inbound("c1", "alice", "m2", "unkeyed")))).isEqualTo(new AppendResult(2, true));
-        assertThat(await(journal.append(inbound("c1", "alice", "m3", "new"))).duplicate()).isFalse();
-        journal.close();
-        try (Connection connection = rawConnection(file); var statement = connection.createStatement();
-             var unkeyed = statement.executeQuery("SELECT count(*) FROM messages WHERE dedupe_key IS NULL")) {
-            assertThat(unkeyed.getInt(1)).isZero();
-        }
-    }
-
-    @Test
-    void queueSettingsStoredBeforeTheirSaveTimeWasKeptLastOneRetentionPeriod() throws Exception {
-        Path legacy = dir.resolve("legacy").resolve("journal.db");
-        Files.createDirectories(legacy.getParent());
-        try (Connection connection = rawConnection(legacy); var statement = connection.createStatement()) {
-            statement.execute("CREATE TABLE sessions (session_key TEXT PRIMARY KEY, queue_directive TEXT)");
-            statement.execute("INSERT INTO sessions VALUES ('" + SESSION + "', '{\"mode\":\"followup\"}')");
-        }
-        SqliteJournal journal = open(legacy);
-
-        await(journal.prune(System.currentTimeMillis() - 60_000, 20));
-        assertThat(journal.queueDirectives()).as("within retention of the upgrade").containsOnlyKeys(SESSION);
-        await(journal.prune(System.currentTimeMillis() + 60_000, 20));
-        assertThat(journal.queueDirectives()).as("not kept forever").isEmpty();
-    }
-
-    @Test
-    void seqsAndReplyIdsAreNeverReusedAfterPrune() {
-        SqliteJournal journal = open();
-        InboundMessage message = journaled(journal, inbound("c1", "alice", "m1", "x"));
-        Reply reply = await(journal.completeTurn(await(journal.startTurn(SESSION, List.of(message), "x")), "r"));
-        await(journal.markDelivered(reply.replyId()));
-        await(journal.prune(System.currentTimeMillis() + 60_000, 20));
-
-        journal = reopen(journal);
-        InboundMessage next = journaled(journal, inbound("c1", "alice", "m2", "y"));
-        Turn nextTurn = await(journal.startTurn(SESSION, List.of(next), "y"));
-
-        assertThat(next.seq()).isGreaterThan(message.seq());
-        assertThat(nextTurn.replyId()).as("an idempotent receiver would drop a reused reply id")
-                .isNotEqualTo(reply.replyId());
-    }
-
-    // ---- opening and closing ------------------------------------------------------------------------------
-
-    @Test
-    void corruptFileStopsOpeningWithAClearErrorAndIsLeftUntouched() throws Exception {
-        byte[] noise = new byte[16 * 1024];
-        new Random(42).nextBytes(noise);
-        Path random = dir.resolve("random").resolve("journal.db");
-        Files.createDirectories(random.getParent());
-        Files.write(random, noise);
-        Path text = dir.resolve("text").resolve("journal.db");
-        Files.createDirectories(text.getParent());
-        Files.writeString(text, "channels:\n  webhook:\n    enabled: true\n".repeat(50));
-
-        assertRefusedAndUntouched(random);
-        assertRefusedAndUntouched(text);
-    }
-
-    @Test
-    void damagedJournalStopsOpeningWithAClearErrorAndIsLeftUntouched() throws Exception {
-        SqliteJournal journal = open();
-        List<CompletableFuture<AppendResult>> appends = new ArrayList<>();
-        for (int i = 0; i < 300; i++) {
-            appends.add(journal.append(inbound("c1", "alice", "m" + i, "a message long enough to fill pages ".repeat(4) + i)));
-        }
-        await(CompletableFuture.allOf(appends.toArray(CompletableFuture[]::new)));
-        journal.close();
-        long size = Files.size(file());
-        assertThat(size).as("several pages to damage").isGreaterThan(8 * 4096);
-        byte[] garbage = new byte[4096];
-        new Random(7).nextBytes(garbage);
-        // Page 1 (the header and the schema) stays intact; a data page in the middle does not.
-        overwrite(file(), (size / 4096 / 2) * 4096, garbage);
-
-        assertRefusedAndUntouched(file());
-    }
-
-    @Test
-    void unreadableFileStopsOpeningWithAClearError() throws Exception {
-        open().close();
-        Files.setPosixFilePermissions(file(), PosixFilePermissions.fromString("---------"));
-        assumeFalse(Files.isReadable(file()), "running as root: permissions do not stop reading");
-
-        assertRefusedAndUntouched(file());
-    }
-
-    @Test
-    void aJournalPathThatCannotBeCreatedFailsNamingIt() throws Exception {
-        Files.writeString(dir.resolve("state"), "a file where a directory should be");
-        Path file = dir.resolve("state").resolve("journal.db");
-
-        assertThatThrownBy(() -> SqliteJournal.open(file, JournalSync.FULL))
-                .isInstanceOf(JournalException.class)
-                .hasMessageContaining(file.toString());
-    }
-
-    @Test
-    void openCreatesMissingDirectoriesAndWorksWithNormalSync() {
-        Path file = dir.resolve("a").resolve("b").resolve("journal.db");
-        SqliteJournal journal = SqliteJournal.open(file, JournalSync.NORMAL);
-        opened.add(journal);
-
-        InboundMessage message = journaled(journal, inbound("c1", "alice", "m1", "x"));
-
-        assertThat(file).exists();
-        assertThat(journal.pendingMessages()).containsExactly(message);
-    }
-
-    @Test
-    void closeCommitsWhatIsQueuedBeforeClosing() {
-        SqliteJournal journal = open();
-        List<CompletableFuture<AppendResult>> queued = new ArrayList<>();
-        for (int i = 0; i < 500; i++) {
-            queued.add(journal.append(inbound("c1", "alice", "m" + i, "text " + i)));
-        }
-
-        journal.close();
-
-        assertThat(queued).as("acknowledged before close returns").allSatisfy(future ->
-                assertThat(future).isCompletedWithValueMatching(result -> !result.duplicate()));
-        journal = open();
-        assertThat(journal.pendingMessages()).hasSize(500);
-    }
-
-    @Test
-    void writesAfterCloseFailInsteadOfHanging() {
-        SqliteJournal journal = open();
-        InboundMessage message = journaled(journal, inbound("c1", "alice", "m1", "x"));
-        Turn turn = await(journal.startTurn(SESSION, List.of(message), "x"));
-        journal.close();
-
-        List<CompletableFuture<?>> writes = List.of(
-                journal.append(inbound("c1", "alice", "m2", "y")),
-                journal.startTurn(SESSION, List.of(message), "x"),
-                journal.joinTurn(turn, message),
-                journal.completeTurn(turn, "r"),
-                journal.supersedeTurn(turn, "stopped"),
-                journal.dropMessages(List.of(message), "stopped"),
-                journal.completeWithoutTurn(SESSION, message, "r"),
-                journal.recordNotice(SESSION, message, "n"),
-                journal.resetSession(SESSION),
-                journal.saveQueueDirective(SESSION, null),
-                journal.markDelivered("fr-x-1"),
-                journal.prune(0, 20));
-
-        assertThat(writes).allSatisfy(write -> assertThat(write).failsWithin(Duration.ofSeconds(1))
-                .withThrowableOfType(ExecutionException.class)
-                .withCauseInstanceOf(JournalException.class)
-                .withMessageContaining("closed"));
-        assertThatThrownBy(journal::pendingMessages).isInstanceOf(JournalException.class);
-        journal.close();
+        assertThat(journal.queueDirectives()).containsOnlyKeys(session("talking"), session("busy"));
+        assertThat(journal.queueDirectives().get(session("busy"))).isEqualTo(DIRECTIVE);
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------
 
-    private Path file() {
-        return dir.resolve("journal.db");
-    }
-
-    private SqliteJournal open() {
-        return open(file());
-    }
-
-    private SqliteJournal open(Path file) {
-        SqliteJournal journal = SqliteJournal.open(file, JournalSync.FULL);
+    /** A new journal of the engine under test, closed after the case. */
+    protected final Journal open() {
+        Journal journal = newJournal(clock);
         opened.add(journal);
         return journal;
     }
 
-    /** Closes {@code journal} as a stopping gateway would and opens the same file again, as the next start would. */
-    private SqliteJournal reopen(SqliteJournal journal) {
-        journal.close();
-        return open();
+    /** {@code journal} as the next start finds it; see {@link #reopened}. */
+    protected final Journal reopen(Journal journal) {
+        Journal again = reopened(journal);
+        opened.add(again);
+        return again;
     }
 
-    private void assertRefusedAndUntouched(Path file) throws Exception {
-        byte[] before = Files.readAllBytes(file);
-
-        assertThatThrownBy(() -> open(file))
-                .isInstanceOf(JournalException.class)
-                .hasMessageContaining(file.toString());
-
-        assertThat(Files.readAllBytes(file)).as("%s is left as it was", file).isEqualTo(before);
+    protected static String session(String conversation) {
+        return "agent:main:webhook:default:" + conversation;
     }
 
     /** A write's result, or a failure instead of a hang if it never commits. */
-    private static <T> T await(CompletableFuture<T> write) {
+    protected static <T> T await(CompletableFuture<T> write) {
         return write.orTimeout(5, SECONDS).join();
     }
 
-    private static InboundMessage journaled(Journal journal, InboundMessage message) {
+    protected static InboundMessage journaled(Journal journal, InboundMessage message) {
         AppendResult result = await(journal.append(message));
         assertThat(result.duplicate()).as("already journaled: %s", message.messageId()).isFalse();
         return message.withSeq(result.seq());
     }
 
-    private static Reply completeOneTurn(Journal journal, String conversation, String messageId) {
+    protected static Reply completeOneTurn(Journal journal, String conversation, String messageId) {
         InboundMessage message = journaled(journal, inbound(conversation, "alice", messageId, "text " + messageId));
         Turn turn = await(journal.startTurn(session(conversation), List.of(message), message.text()));
         return await(journal.completeTurn(turn, "reply " + messageId));
     }
 
-    private static String prefix(String replyId) {
+    /** A reply id without its last part: what names the journal it came from. */
+    protected static String prefix(String replyId) {
         return replyId.substring(0, replyId.lastIndexOf('-'));
     }
 }

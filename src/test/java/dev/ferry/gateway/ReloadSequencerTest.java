@@ -35,10 +35,11 @@ import dev.ferry.config.LoadedConfig;
 import dev.ferry.debounce.FlushReport;
 import dev.ferry.queue.DrainReport;
 import dev.ferry.testing.Fifos;
+import dev.ferry.time.ManualScheduler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /** The reload sequence of SPEC 3.3, step by step, against a target that records what it was asked to do. */
-class RunLoopTest {
+class ReloadSequencerTest {
 
     private static final long WAIT_SECONDS = 5;
 
@@ -46,7 +47,7 @@ class RunLoopTest {
     private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     private RecordingTarget target;
     private LoadedConfig validConfig;
-    private RunLoop loop;
+    private ReloadSequencer loop;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -61,12 +62,12 @@ class RunLoopTest {
         }
     }
 
-    private RunLoop loop(Callable<LoadedConfig> loader) {
-        loop = new RunLoop(target, loader, gatewayConfig, metrics);
+    private ReloadSequencer loop(Callable<LoadedConfig> loader) {
+        loop = new ReloadSequencer(target, loader, gatewayConfig, metrics, new ManualScheduler());
         return loop;
     }
 
-    private RunLoop loop() {
+    private ReloadSequencer loop() {
         return loop(() -> validConfig);
     }
 
@@ -81,7 +82,7 @@ class RunLoopTest {
         ReloadOutcome outcome = await(loop().requestReload("test"));
 
         assertThat(outcome.applied()).isTrue();
-        assertThat(target.steps()).containsExactly(
+        assertThat(target.steps()).containsExactly("prepare",
                 "flushAllInboundDebouncers", "waitForFollowupQueueDrain", "markDraining", "awaitRunningTurns",
                 "apply", "clearDraining");
     }
@@ -94,7 +95,7 @@ class RunLoopTest {
         ReloadOutcome outcome = await(loop().requestReload("test"));
 
         assertThat(outcome.applied()).isTrue();
-        assertThat(target.steps()).containsExactly(
+        assertThat(target.steps()).containsExactly("prepare",
                 "flushAllInboundDebouncers", "markDraining", "awaitRunningTurns", "apply", "clearDraining");
     }
 
@@ -106,7 +107,7 @@ class RunLoopTest {
         ReloadOutcome outcome = await(loop().requestReload("test"));
 
         assertThat(outcome.applied()).isTrue();
-        assertThat(target.steps()).containsExactly(
+        assertThat(target.steps()).containsExactly("prepare",
                 "flushAllInboundDebouncers", "waitForFollowupQueueDrain", "markDraining", "awaitRunningTurns",
                 "apply", "clearDraining");
     }
@@ -127,7 +128,7 @@ class RunLoopTest {
     @Test
     void aMissingEmptyOrFifoConfigFileIsARefusedReloadThatChangesNothing(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("ferry.json5");
-        RunLoop loop = loop(() -> ConfigLoader.reload(file));
+        ReloadSequencer loop = loop(() -> ConfigLoader.reload(file));
         Map<String, ThrowingRunnable> damage = new LinkedHashMap<>();
         damage.put("does not exist", () -> Files.deleteIfExists(file));
         damage.put("is empty", () -> Files.writeString(file, ""));
@@ -162,9 +163,9 @@ class RunLoopTest {
         void run() throws Exception;
     }
 
-    /** Runs {@code action} and returns what RunLoop logged at {@code level} meanwhile, formatted. */
+    /** Runs {@code action} and returns what ReloadSequencer logged at {@code level} meanwhile, formatted. */
     private static List<String> logged(Level level, ThrowingRunnable action) throws Exception {
-        Logger logger = (Logger) LoggerFactory.getLogger(RunLoop.class);
+        Logger logger = (Logger) LoggerFactory.getLogger(ReloadSequencer.class);
         Level levelBefore = logger.getLevel();
         ListAppender<ILoggingEvent> appender = new ListAppender<>();
         appender.start();
@@ -192,7 +193,7 @@ class RunLoopTest {
 
         assertThat(outcome.applied()).isTrue();
         assertThat(outcome.generation()).isEqualTo(2);
-        assertThat(target.steps()).containsExactly(
+        assertThat(target.steps()).containsExactly("prepare",
                 "flushAllInboundDebouncers", "markDraining", "awaitRunningTurns", "abortRunningTurns", "apply",
                 "clearDraining");
         assertThat(target.awaitedTimeouts).containsExactly(Duration.ofMillis(gatewayConfig.reload().deferralTimeoutMs()));
@@ -201,7 +202,7 @@ class RunLoopTest {
     @Test
     void invalidConfigurationChangesNothingAndReportsTheErrors() throws Exception {
         String error = "messages.queue.cap: must be >= 1, got 0";
-        RunLoop loop = loop(() -> {
+        ReloadSequencer loop = loop(() -> {
             throw new ConfigException(List.of(error));
         });
 
@@ -227,7 +228,7 @@ class RunLoopTest {
                 awaitUninterruptibly(releaseFirstApply);
             }
         };
-        RunLoop loop = loop();
+        ReloadSequencer loop = loop();
 
         CompletableFuture<ReloadOutcome> first = loop.requestReload("first");
         assertThat(firstApplyEntered.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
@@ -253,7 +254,7 @@ class RunLoopTest {
 
     @Test
     void eachAppliedReloadAdvancesTheGeneration() throws Exception {
-        RunLoop loop = loop();
+        ReloadSequencer loop = loop();
         assertThat(loop.generation()).isEqualTo(1);
 
         assertThat(await(loop.requestReload("one")).generation()).isEqualTo(2);
@@ -269,7 +270,7 @@ class RunLoopTest {
         target.onApply = next -> {
             throw new IllegalStateException("cannot bind 127.0.0.1:1");
         };
-        RunLoop loop = loop();
+        ReloadSequencer loop = loop();
 
         ReloadOutcome outcome = await(loop.requestReload("test"));
 
@@ -352,10 +353,22 @@ class RunLoopTest {
             return abortedTurns;
         }
 
+        /** Preparing is recorded as a step of its own; the commit is recorded as SPEC's apply. */
         @Override
-        public void apply(LoadedConfig next) {
-            record("apply");
-            onApply.accept(next);
+        public PreparedReload prepare(LoadedConfig next) {
+            record("prepare");
+            return new PreparedReload() {
+                @Override
+                public void commit() {
+                    record("apply");
+                    onApply.accept(next);
+                }
+
+                @Override
+                public void discard() {
+                    record("discard");
+                }
+            };
         }
 
         @Override

@@ -1,4 +1,4 @@
-package dev.ferry.journal;
+package dev.ferry.journal.sqlite;
 
 import java.util.function.LongPredicate;
 

@@ -1,7 +1,7 @@
-package dev.ferry.journal;
+package dev.ferry.journal.sqlite;
 
-import static dev.ferry.journal.SqliteJournalFixtures.rows;
-import static dev.ferry.journal.SqliteJournalFixtures.session;
+import static dev.ferry.journal.sqlite.SqliteJournalFixtures.rows;
+import static dev.ferry.journal.sqlite.SqliteJournalFixtures.session;
 import static dev.ferry.journal.TestMessages.inbound;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,6 +24,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.ferry.config.JournalSync;
+import dev.ferry.journal.AppendResult;
+import dev.ferry.journal.Exchange;
+import dev.ferry.journal.InboundMessage;
+import dev.ferry.journal.Journal;
+import dev.ferry.journal.JournalHealth;
+import dev.ferry.journal.JournalUnavailableException;
+import dev.ferry.journal.Reply;
+import dev.ferry.journal.Turn;
 import dev.ferry.testing.SmallFileSystem;
 
 /**
