@@ -107,6 +107,8 @@ public final class Outbox {
                 .description("Send attempts that failed and will be retried").register(metrics);
         Gauge.builder("ferry.outbox.pending", this, Outbox::pendingCount)
                 .description("Replies in the outbox not yet delivered or failed").register(metrics);
+        Gauge.builder("ferry.outbox.sending", this, Outbox::sendingCount)
+                .description("Sends in flight, each holding one of its channel's maxConcurrentSends slots").register(metrics);
     }
 
     /**
@@ -167,6 +169,16 @@ public final class Outbox {
         lock.lock();
         try {
             return lanes.values().stream().mapToInt(ArrayDeque::size).sum();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sends in flight now, over every channel. */
+    public int sendingCount() {
+        lock.lock();
+        try {
+            return sending.values().stream().mapToInt(Integer::intValue).sum();
         } finally {
             lock.unlock();
         }

@@ -264,9 +264,12 @@ class WebhookDeliveryIT {
             for (int i = 0; i < 10; i++) {
                 client.webhookMessage("s-" + i, "slow-" + i, "kim", "hi " + i);
             }
+            // By the outbox's own count three sends hold the three slots while all ten wait to be delivered:
+            // the other seven are in the channel's FIFO, and none can start until the receiver answers one.
             await().atMost(Duration.ofSeconds(10)).until(() -> inFlight.get() == 3
-                    && client.rpc("status").body().at("/payload/outbox/pending").asInt() == 10);
-            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> inFlight.get() == 3);
+                    && client.rpc("status").body().at("/payload/outbox/pending").asInt() == 10
+                    && sendsInFlight(client) == 3);
+            assertThat(inFlight.get()).isEqualTo(3);
             release.release(10);
 
             await().atMost(Duration.ofSeconds(10)).until(() -> answered.get() == 10);
@@ -292,5 +295,11 @@ class WebhookDeliveryIT {
         assertThat(exchange.get("prompt").asText()).isEqualTo("remember this");
         assertThat(exchange.get("reply").asText()).isEqualTo("echo: remember this");
         assertThat(sink.requests()).isEmpty();
+    }
+
+    /** The outbox's own count of sends in flight, from the metrics endpoint. */
+    private static int sendsInFlight(GatewayClient client) {
+        return client.get("/metrics", null).raw().lines().filter(line -> line.startsWith("ferry_outbox_sending "))
+                .mapToInt(line -> (int) Double.parseDouble(line.substring(line.indexOf(' ') + 1))).findFirst().orElse(-1);
     }
 }
