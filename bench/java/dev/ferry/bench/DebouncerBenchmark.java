@@ -55,7 +55,7 @@ public class DebouncerBenchmark {
         scheduler = new SystemScheduler("bench-timer");
         var settings = new DebounceSettings(Duration.ofMillis(windowMs), Duration.ofMillis(windowMs * 5), 50, 4096);
         debouncer = new InboundDebouncer("webhook", settings, batch -> handedOn.add(batch.messages().size()),
-                scheduler, RetryPolicy.DEFAULT, new DebouncerRegistry(), new SimpleMeterRegistry());
+                scheduler, RetryPolicy.DEFAULT, new DebouncerRegistry(scheduler), new SimpleMeterRegistry());
         messages = new InboundMessage[keys];
         for (int i = 0; i < keys; i++) {
             messages[i] = new InboundMessage(i + 1, "webhook", "default", "conv-" + (i % 64), "sender-" + i,

@@ -6,6 +6,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
+import dev.ferry.time.DeadlineWait;
+import dev.ferry.time.Scheduler;
+
 /**
  * Every live inbound debouncer of one gateway. A debouncer joins when it is created and leaves when it
  * is closed, so a global flush reaches exactly the debouncers that can still hold messages.
@@ -17,9 +20,15 @@ public final class DebouncerRegistry {
     static final int MAX_PASSES = 100;
 
     private final List<InboundDebouncer> debouncers = new CopyOnWriteArrayList<>();
+    /** Judges the flush's time limit, so a manual clock in tests ends it. */
+    private final Scheduler clock;
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled whenever a debouncer's lane of batches empties. */
     private final Condition progress = lock.newCondition();
+
+    public DebouncerRegistry(Scheduler clock) {
+        this.clock = clock;
+    }
 
     void register(InboundDebouncer debouncer) {
         debouncers.add(debouncer);
@@ -49,10 +58,10 @@ public final class DebouncerRegistry {
      * within {@code timeout}.
      */
     public FlushReport flushAllInboundDebouncers(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = DeadlineWait.saturatedAdd(clock.nowMillis(), timeout.toMillis());
         int flushed = 0;
         int passes = 0;
-        while (System.nanoTime() < deadline) {
+        while (clock.nowMillis() < deadline) {
             if (bufferedKeys() > 0 && passes < MAX_PASSES) {
                 passes++;
                 for (InboundDebouncer debouncer : debouncers) {
@@ -69,15 +78,13 @@ public final class DebouncerRegistry {
         return new FlushReport(remaining == 0, flushed, remaining);
     }
 
-    /** Waits until a debouncer hands something on, or the deadline; returns at once if nothing is outstanding. */
+    /** Waits until every batch is handed on or something new is buffered, or the deadline, on the injected clock. */
     private void awaitProgress(long deadline) throws InterruptedException {
         lock.lock();
         try {
-            long left = deadline - System.nanoTime();
             // Checked under the lock that signalProgress takes, so a hand-off cannot slip between check and wait.
-            if (left > 0 && outstanding() > 0 && bufferedKeys() == 0) {
-                progress.awaitNanos(left);
-            }
+            DeadlineWait.await(clock, lock, progress, Duration.ofMillis(DeadlineWait.millisUntil(clock, deadline)),
+                    () -> outstanding() == 0 || bufferedKeys() > 0);
         } finally {
             lock.unlock();
         }

@@ -98,7 +98,7 @@ public final class Gateway implements AutoCloseable {
     private final TurnScheduler turns;
     private final SessionRouter router;
     private final BatchHandler toSessions;
-    private final DebouncerRegistry debouncerRegistry = new DebouncerRegistry();
+    private final DebouncerRegistry debouncerRegistry = new DebouncerRegistry(scheduler);
     private final Channels channels;
     private final Intake intake;
     private final ReloadSequencer sequencer;

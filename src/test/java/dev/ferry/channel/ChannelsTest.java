@@ -40,7 +40,7 @@ class ChannelsTest {
     private final InMemoryJournal journal = new InMemoryJournal();
     private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     private final Outbox outbox = new Outbox(journal, clock, RetryPolicy.DEFAULT, metrics);
-    private final DebouncerRegistry registry = new DebouncerRegistry();
+    private final DebouncerRegistry registry = new DebouncerRegistry(clock);
     private final List<InboundBatch> toSessions = new ArrayList<>();
     /** Every fake channel made, in order: a rebuild makes a second one. */
     private final List<FakeChannel> made = new ArrayList<>();

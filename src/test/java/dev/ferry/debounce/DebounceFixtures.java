@@ -23,7 +23,7 @@ final class DebounceFixtures {
     private static final AtomicLong SEQ = new AtomicLong();
 
     final ManualScheduler clock = new ManualScheduler();
-    final DebouncerRegistry registry = new DebouncerRegistry();
+    final DebouncerRegistry registry = new DebouncerRegistry(clock);
     final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
 
     static DebounceSettings window(long windowMs) {
