@@ -111,7 +111,7 @@ public final class Gateway implements AutoCloseable {
         this.backend = createBackend(config);
         this.outbox = new Outbox(journal, scheduler, RetryPolicy.DEFAULT, metrics);
         this.turns = new TurnScheduler(journal, backend, outbox, turnSettings(config), config.messages().queue(),
-                scheduler, turnExecutor, RetryPolicy.DEFAULT, metrics);
+                scheduler, turnExecutor, RetryPolicy.DEFAULT, metrics, dev.ferry.events.GatewayEvents.NONE);
         this.router = new SessionRouter(config.session().scope(), turns, new ChatCommandHandler(journal, turns, outbox));
         this.toSessions = batch -> router.route(batch.messages());
         this.intake = new Intake(journal, this::debounce, metrics);

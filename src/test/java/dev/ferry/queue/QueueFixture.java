@@ -14,6 +14,7 @@ import dev.ferry.config.FerryConfig;
 import dev.ferry.config.QueueConfig;
 import dev.ferry.config.QueueMode;
 import dev.ferry.delivery.Outbox;
+import dev.ferry.events.GatewayEvents;
 import dev.ferry.delivery.SendOutcome;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.journal.InMemoryJournal;
@@ -69,7 +70,7 @@ final class QueueFixture {
     /** A scheduler that writes to {@code seenBy}, e.g. a fake in front of this fixture's journal. */
     TurnScheduler turns(QueueConfig queueConfig, Journal seenBy) {
         return new TurnScheduler(seenBy, backend, outbox, new TurnSettings(8, "be brief", 20), queueConfig, scheduler,
-                Runnable::run, RETRY, metrics);
+                Runnable::run, RETRY, metrics, GatewayEvents.NONE);
     }
 
     /** A journaled message in conversation {@code c1} with a fresh message id. */
