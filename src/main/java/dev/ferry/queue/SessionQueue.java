@@ -1,6 +1,9 @@
 package dev.ferry.queue;
 
+import java.util.List;
+
 import dev.ferry.agent.AgentRun;
+import dev.ferry.config.QueueSettings;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Turn;
 import dev.ferry.time.Scheduler;
@@ -47,6 +50,57 @@ final class SessionQueue {
 
     Turn turn() {
         return turn;
+    }
+
+    /**
+     * What admitting a batch did here: the admission, what the cap dropped, and what must run once the
+     * scheduler's lock is released (aborting the interrupted turn, journaling a steered message).
+     */
+    record Admitted(Admission admission, List<QueuedItem> dropped, Runnable effects) {}
+
+    /** What {@code /stop} did here: the cleared items, whether a turn was aborted, and what ends it. */
+    record Stopped(List<QueuedItem> cleared, boolean abortedTurn, Runnable abort) {}
+
+    /**
+     * Admits a batch per {@link FollowupPolicy}: offers it to the running turn when the mode steers, then
+     * queues it, refuses it, or lines up an idle session (the scheduler then marks it ready).
+     */
+    Admitted admit(QueuedItem item, QueueSettings current, TurnRunner runner) {
+        boolean steerTaken = FollowupPolicy.offersSteer(current.mode(), phase, item, turn) && run.steer(item.text());
+        Admission admission = FollowupPolicy.admit(phase, current, followups.queuedCount(), steerTaken);
+        switch (admission.outcome()) {
+            case RUNS_NOW -> {
+                followups.addForSlot(item);
+                return new Admitted(admission, List.of(), () -> {});
+            }
+            case STEERED -> {
+                InboundMessage message = item.messages().get(0);
+                Turn before = turn;
+                turn = before.including(message);
+                return new Admitted(admission, List.of(), runner.recordJoin(before, message));
+            }
+            default -> {
+                Runnable interrupt = admission.interruptsTurn() ? abort(AbortCause.INTERRUPT, runner) : () -> {};
+                return new Admitted(admission, followups.admit(item, admission, current), interrupt);
+            }
+        }
+    }
+
+    /** Clears the queue and, when a turn is in hand, aborts it; a session left without a turn ends its drain. */
+    Stopped stop(TurnRunner runner) {
+        List<QueuedItem> cleared = followups.clear();
+        endDebounce();
+        boolean aborting = phase.isAbortable();
+        Runnable abort = aborting ? abort(AbortCause.STOP, runner) : () -> {};
+        if (!phase.holdsSlot()) {
+            followups.endDrain();
+        }
+        return new Stopped(cleared, aborting, abort);
+    }
+
+    SessionQueueStatus status(QueueSettings settings) {
+        return new SessionQueueStatus(sessionKey, settings, followups.size(), followups.isDraining(),
+                phase.holdsSlot(), followups.droppedTotal(), supersededTotal);
     }
 
     /** Nothing here that a later message would need: the session may be forgotten. */
@@ -107,13 +161,6 @@ final class SessionQueue {
         }
         phase = TurnPhase.RUNNING;
         return true;
-    }
-
-    /** A steered message joins the running turn; returns the turn as it stood, which the journal extends. */
-    Turn join(InboundMessage message) {
-        Turn before = turn;
-        turn = before.including(message);
-        return before;
     }
 
     /** The run steered into, while RUNNING. */

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 import org.slf4j.Logger;
@@ -16,6 +15,7 @@ import dev.ferry.agent.AgentRun;
 import dev.ferry.delivery.Outbox;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.events.GatewayEvent.TurnOutcome;
+import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
 import dev.ferry.journal.JournalUnavailableException;
 import dev.ferry.journal.Turn;
@@ -44,8 +44,8 @@ final class TurnRunner {
     private final QueueEvents events;
     /** Told when a turn is over and its slot is free. */
     private final Consumer<SessionQueue> finished;
-    /** Told when a turn was aborted for a reload, to park it or run it again. */
-    private final BiConsumer<SessionQueue, Turn> parked;
+    /** Where a turn aborted for a reload parks while turns are paused. */
+    private final TurnSlots slots;
     private volatile AgentBackend backend;
     private volatile TurnSettings settings;
 
@@ -56,7 +56,7 @@ final class TurnRunner {
 
     TurnRunner(ReentrantLock lock, Journal journal, AgentBackend backend, Outbox outbox, TurnSettings settings,
                Scheduler scheduler, Executor executor, RetryPolicy retryPolicy, MeterRegistry metrics,
-               QueueEvents events, Consumer<SessionQueue> finished, BiConsumer<SessionQueue, Turn> parked) {
+               QueueEvents events, TurnSlots slots, Consumer<SessionQueue> finished) {
         this.lock = lock;
         this.journal = journal;
         this.backend = backend;
@@ -67,7 +67,7 @@ final class TurnRunner {
         this.retryPolicy = retryPolicy;
         this.events = events;
         this.finished = finished;
-        this.parked = parked;
+        this.slots = slots;
         this.turnsCompleted = Counter.builder("ferry.turns.completed")
                 .description("Turns whose reply was committed to the journal").register(metrics);
         this.turnsFailed = Counter.builder("ferry.turns.failed")
@@ -88,6 +88,19 @@ final class TurnRunner {
 
     TurnSettings settings() {
         return settings;
+    }
+
+    /**
+     * What journals a message steered into the running turn, to run after the scheduler's lock is released.
+     * The journal adds the message to the turn as it stood; handing it the joined turn would add it twice.
+     */
+    Runnable recordJoin(Turn before, InboundMessage message) {
+        return () -> journal.joinTurn(before, message).whenComplete((turn, error) -> {
+            if (error != null) {
+                log.error("could not record steered message session={} seq={}", before.sessionKey(), message.seq(),
+                        error);
+            }
+        });
     }
 
     /** Starts the turn a session took a slot for (phase STARTING); a replayed turn is in the journal already. */
@@ -237,8 +250,7 @@ final class TurnRunner {
     /** A turn ended on purpose: parked for a reload, or superseded (interrupt, /stop) with its reason journaled. */
     void endAborted(SessionQueue queue, Turn turn, AbortCause cause) {
         if (cause.parks()) {
-            events.ended(turn, TurnOutcome.PARKED, cause.journalReason());
-            parked.accept(queue, turn);
+            park(queue, turn);
             return;
         }
         turnsSuperseded.increment();
@@ -261,6 +273,30 @@ final class TurnRunner {
             events.dropped(turn.sessionKey(), turn.messages(), reason, queued);
             finished.accept(queue);
         });
+    }
+
+    /**
+     * Not a supersede: the turn keeps its slot, messages and reply id, and runs again as the same turn when
+     * turns resume, or at once if they already have.
+     */
+    private void park(SessionQueue queue, Turn turn) {
+        events.ended(turn, TurnOutcome.PARKED, AbortCause.RELOAD.journalReason());
+        boolean runAgainNow;
+        lock.lock();
+        try {
+            runAgainNow = !slots.parkIfPaused(queue);
+            if (runAgainNow) {
+                queue.unpark();
+            } else {
+                queue.park(turn);
+            }
+        } finally {
+            lock.unlock();
+        }
+        log.info("turn parked for reload session={} turn={}", turn.sessionKey(), turn.id());
+        if (runAgainNow) {
+            executor.execute(() -> run(queue, turn, 0));
+        }
     }
 
     private static AgentRun failedRun(RuntimeException error) {

@@ -12,9 +12,6 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 
 import dev.ferry.agent.AgentBackend;
@@ -52,9 +49,6 @@ import io.micrometer.core.instrument.MeterRegistry;
  * runs, journal writes and events happen outside it.
  */
 public final class TurnScheduler {
-    private static final Logger log = LoggerFactory.getLogger(TurnScheduler.class);
-
-    private final Journal journal;
     private final Scheduler scheduler;
     private final Executor executor;
     private final QueueEvents events;
@@ -70,21 +64,20 @@ public final class TurnScheduler {
     /** Sessions with something going on; insertion order keeps {@code status} stable. */
     @GuardedBy("lock")
     private final Map<String, SessionQueue> sessions = new LinkedHashMap<>();
-    @GuardedBy("lock")
-    private final TurnSlots slots = new TurnSlots();
+    private final TurnSlots slots;
 
     public TurnScheduler(Journal journal, AgentBackend backend, Outbox outbox, TurnSettings settings,
                          QueueConfig queueConfig, Scheduler scheduler, Executor executor, RetryPolicy retryPolicy,
                          MeterRegistry metrics, GatewayEvents events) {
-        this.journal = journal;
         this.queueConfig = queueConfig;
         this.scheduler = scheduler;
         this.executor = executor;
         this.events = new QueueEvents(events);
         this.directives = new QueueDirectives(journal);
         this.drops = new DropRecorder(journal, outbox, scheduler, metrics, this.events, () -> this.queueConfig);
+        this.slots = new TurnSlots(scheduler);
         this.runner = new TurnRunner(lock, journal, backend, outbox, settings, scheduler, executor, retryPolicy,
-                metrics, this.events, this::finishTurn, this::park);
+                metrics, this.events, slots, this::finishTurn);
         this.steered = Counter.builder("ferry.queue.steered")
                 .description("Messages injected into a running turn").register(metrics);
         Gauge.builder("ferry.turns.running", this, TurnScheduler::runningTurns)
@@ -138,82 +131,48 @@ public final class TurnScheduler {
     /** Applies {@link FollowupPolicy}'s admission; the effects outside the queue go to {@code afterUnlock}. */
     @GuardedBy("lock")
     private void admit(SessionQueue queue, QueuedItem item, QueueSettings current, List<Runnable> afterUnlock) {
-        boolean steerTaken = FollowupPolicy.offersSteer(current.mode(), queue.phase(), item, queue.turn())
-                && queue.run().steer(item.text());
-        Admission admission = FollowupPolicy.admit(queue.phase(), current, queue.followups.queuedCount(), steerTaken);
-        if (admission.outcome() == Admission.Outcome.RUNS_NOW) {
-            queue.followups.addForSlot(item);
-            markReady(queue);
-            return;
-        }
+        SessionQueue.Admitted admitted = queue.admit(item, current, runner);
+        Admission admission = admitted.admission();
         String key = queue.sessionKey;
+        int depth = queue.followups.size();
         if (admission.steered()) {
             steered.increment();
-            int depth = queue.followups.size();
             afterUnlock.add(() -> events.steered(key, item.messages(), depth));
-            if (admission.outcome() == Admission.Outcome.STEERED) {
-                join(queue, item.messages().get(0), afterUnlock);
-                return;
-            }
         }
-        if (admission.interruptsTurn()) {
-            afterUnlock.add(queue.abort(AbortCause.INTERRUPT, runner));
-        }
-        List<QueuedItem> dropped = queue.followups.admit(item, admission, current);
-        int depth = queue.followups.size();
-        if (!dropped.isEmpty()) {
-            afterUnlock.add(() -> drops.capDrops(key, dropped, current.drop(), depth));
+        afterUnlock.add(admitted.effects());
+        if (!admitted.dropped().isEmpty()) {
+            afterUnlock.add(() -> drops.capDrops(key, admitted.dropped(), current.drop(), depth));
         }
         if (admission.queues()) {
             afterUnlock.add(() -> events.queued(key, item.messages(), depth));
         }
-        if (queue.phase() == TurnPhase.DEBOUNCING) {
+        if (admission.outcome() == Admission.Outcome.RUNS_NOW) {
+            markReady(queue);
+        } else if (queue.phase() == TurnPhase.DEBOUNCING) {
             scheduleDrain(queue, current, false);
         }
-    }
-
-    /** {@code steer}: the message becomes part of the running turn, in the journal too. */
-    @GuardedBy("lock")
-    private void join(SessionQueue queue, InboundMessage message, List<Runnable> afterUnlock) {
-        Turn before = queue.join(message);
-        // The journal adds the message to the turn as it stood; handing it the joined turn would add it twice.
-        afterUnlock.add(() -> journal.joinTurn(before, message).whenComplete((turn, error) -> {
-            if (error != null) {
-                log.error("could not record steered message session={} seq={}", queue.sessionKey, message.seq(), error);
-            }
-        }));
     }
 
     // ---- chat commands --------------------------------------------------------------------------------
 
     /** Aborts the session's running turn and clears its queue; what was cleared is journaled as dropped. */
     public StopReport stop(String sessionKey) {
-        List<QueuedItem> cleared;
-        Runnable toAbort = () -> {};
-        boolean aborted = false;
+        SessionQueue.Stopped stopped;
         lock.lock();
         try {
             SessionQueue queue = sessions.get(sessionKey);
             if (queue == null) {
                 return new StopReport(false, 0);
             }
-            cleared = queue.followups.clear();
-            queue.endDebounce();
-            if (queue.phase().isAbortable()) {
-                toAbort = queue.abort(AbortCause.STOP, runner);
-                aborted = true;
-            }
-            if (!queue.phase().holdsSlot()) {
-                queue.followups.endDrain();
-                forgetIfIdle(queue);
-            }
+            stopped = queue.stop(runner);
+            forgetIfIdle(queue);
             changed.signalAll();
         } finally {
             lock.unlock();
         }
-        toAbort.run();
-        drops.stopped(sessionKey, cleared);
-        return new StopReport(aborted, FollowupQueue.messageCount(cleared));
+        stopped.abort().run();
+        drops.stopped(sessionKey, stopped.cleared());
+        return new StopReport(stopped.abortedTurn(), FollowupQueue.messageCount(stopped.cleared()));
     }
 
     /**
@@ -253,18 +212,11 @@ public final class TurnScheduler {
     }
 
     private SessionQueueStatus statusOf(SessionQueue queue) {
-        return new SessionQueueStatus(queue.sessionKey, settingsOf(queue, queue.channel), queue.followups.size(),
-                queue.followups.isDraining(), queue.phase().holdsSlot(), queue.followups.droppedTotal(),
-                queue.supersededTotal);
+        return queue.status(settingsOf(queue, queue.channel));
     }
 
     public int runningTurns() {
-        lock.lock();
-        try {
-            return slots.held();
-        } finally {
-            lock.unlock();
-        }
+        return slots.held();
     }
 
     public int queuedItems() {
@@ -316,31 +268,12 @@ public final class TurnScheduler {
 
     /** Marks draining: no new turn starts until {@link #resume()}; submissions are still queued. */
     public void pause() {
-        lock.lock();
-        try {
-            slots.pause();
-        } finally {
-            lock.unlock();
-        }
+        slots.pause();
     }
 
     /** Waits on a signal until no turn is running (parked ones are not), or the timeout; true when none is. */
     public boolean awaitNoRunningTurns(Duration timeout) throws InterruptedException {
-        lock.lock();
-        try {
-            return DeadlineWait.await(scheduler, lock, changed, timeout, this::onlyParkedTurns);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private boolean onlyParkedTurns() {
-        lock.lock();
-        try {
-            return slots.awaitsOnlyParked();
-        } finally {
-            lock.unlock();
-        }
+        return slots.awaitOnlyParked(timeout);
     }
 
     /**
@@ -365,46 +298,19 @@ public final class TurnScheduler {
 
     /** Clears draining: parked turns run again, then waiting queues start in order. */
     public void resume() {
-        List<SessionQueue> again;
-        List<Turn> turns = new ArrayList<>();
+        List<Runnable> again = new ArrayList<>();
         lock.lock();
         try {
-            again = slots.unparkAll();
-            for (SessionQueue queue : again) {
+            for (SessionQueue queue : slots.unparkAll()) {
                 queue.unpark();
-                turns.add(queue.turn());
+                Turn turn = queue.turn();
+                again.add(() -> runner.run(queue, turn, 0));
             }
         } finally {
             lock.unlock();
         }
-        for (int i = 0; i < again.size(); i++) {
-            SessionQueue queue = again.get(i);
-            Turn turn = turns.get(i);
-            executor.execute(() -> runner.run(queue, turn, 0));
-        }
+        again.forEach(executor::execute);
         startReadyTurns();
-    }
-
-    /** The runner's report of a turn aborted for a reload: parked while paused, else run again at once. */
-    private void park(SessionQueue queue, Turn turn) {
-        boolean runAgainNow;
-        lock.lock();
-        try {
-            runAgainNow = !slots.isPaused();
-            if (runAgainNow) {
-                queue.unpark();
-            } else {
-                queue.park(turn);
-                slots.park(queue);
-            }
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
-        log.info("turn parked for reload session={} turn={}", turn.sessionKey(), turn.id());
-        if (runAgainNow) {
-            executor.execute(() -> runner.run(queue, turn, 0));
-        }
     }
 
     // ---- settings ------------------------------------------------------------------------------------------
@@ -477,17 +383,17 @@ public final class TurnScheduler {
         lock.lock();
         try {
             int maxConcurrent = runner.settings().maxConcurrent();
-            for (SessionQueue queue = slots.nextReady(maxConcurrent); queue != null; queue = slots.nextReady(maxConcurrent)) {
+            for (SessionQueue queue = slots.takeNext(maxConcurrent); queue != null; queue = slots.takeNext(maxConcurrent)) {
                 QueuedItem head = queue.followups.head();
                 TurnInput input = head == null ? null
                         : queue.followups.takeNext(settingsOf(queue, head.lastMessage().channel()).mode());
                 if (input == null) {
+                    slots.release();
                     queue.leaveLine();
                     forgetIfIdle(queue);
                     continue;
                 }
                 queue.takeSlot();
-                slots.take();
                 SessionQueue starting = queue;
                 starts.add(() -> runner.begin(starting, input));
             }
