@@ -1,13 +1,11 @@
 package dev.ferry.queue;
 
 import java.util.List;
-import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.ferry.config.DropPolicy;
-import dev.ferry.config.QueueConfig;
 import dev.ferry.delivery.Outbox;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
@@ -26,15 +24,15 @@ final class DropRecorder {
     private final Journal journal;
     private final MeterRegistry metrics;
     private final QueueEvents events;
-    private final Supplier<QueueConfig> queueConfig;
+    private final QueueDirectives settings;
     private final DropNotices notices;
 
     DropRecorder(Journal journal, Outbox outbox, Scheduler scheduler, MeterRegistry metrics, QueueEvents events,
-                 Supplier<QueueConfig> queueConfig) {
+                 QueueDirectives settings) {
         this.journal = journal;
         this.metrics = metrics;
         this.events = events;
-        this.queueConfig = queueConfig;
+        this.settings = settings;
         this.notices = new DropNotices(journal, outbox, scheduler);
     }
 
@@ -50,7 +48,7 @@ final class DropRecorder {
             }
         });
         events.dropped(sessionKey, messages, reason, queued);
-        if (queueConfig.get().notifyDrops()) {
+        if (settings.config().notifyDrops()) {
             notices.report(sessionKey, messages.get(messages.size() - 1), messages.size(), policy.configName());
         }
     }

@@ -8,15 +8,19 @@ import java.util.function.UnaryOperator;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 
+import dev.ferry.config.QueueConfig;
 import dev.ferry.config.QueueOverride;
+import dev.ferry.config.QueueSettings;
 import dev.ferry.journal.Journal;
 
 /**
- * Every session's {@code /queue} settings (SPEC 3.2's first match), read from the journal once, so a turn
+ * Which queue settings apply to a session (SPEC 3.2, first match wins: the session's {@code /queue} directive,
+ * then {@code messages.queue.byChannel}, then {@code messages.queue}), and the directives themselves, read
+ * from the journal once, so a turn
  * never waits on a journal read for them and a session without settings costs nothing here. A change is
  * applied at once and journaled in the order changes were made; a save that fails takes its change back,
  * unless a later change replaced it. Thread-safe; the map is guarded by {@code lock}, which is never held
- * while waiting for the journal. The scheduler may read here while holding its own lock; this class never
+ * while waiting for the journal; the configuration is swapped whole on reload. The scheduler may read here while holding its own lock; this class never
  * calls back into the scheduler.
  */
 final class QueueDirectives {
@@ -26,16 +30,29 @@ final class QueueDirectives {
     @GuardedBy("lock")
     private final Map<String, QueueOverride> bySession;
 
-    QueueDirectives(Journal journal) {
+    private volatile QueueConfig config;
+
+    QueueDirectives(Journal journal, QueueConfig config) {
         this.journal = journal;
+        this.config = config;
         this.bySession = new HashMap<>(journal.queueDirectives());
     }
 
-    /** The session's stored directive, or null. */
-    QueueOverride get(String sessionKey) {
+    void useConfig(QueueConfig newConfig) {
+        this.config = newConfig;
+    }
+
+    QueueConfig config() {
+        return config;
+    }
+
+    /** The settings that apply to the session's next message on {@code channel}. */
+    QueueSettings settingsFor(String sessionKey, String channel) {
+        QueueOverride directive;
         synchronized (lock) {
-            return bySession.get(sessionKey);
+            directive = bySession.get(sessionKey);
         }
+        return config.settingsFor(channel).overriddenBy(directive);
     }
 
     /**

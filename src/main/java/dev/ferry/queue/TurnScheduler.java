@@ -56,7 +56,6 @@ public final class TurnScheduler {
     private final DropRecorder drops;
     private final TurnRunner runner;
     private final Counter steered;
-    private volatile QueueConfig queueConfig;
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled whenever a queue, a slot or a phase that a waiter reads changes. */
@@ -69,12 +68,11 @@ public final class TurnScheduler {
     public TurnScheduler(Journal journal, AgentBackend backend, Outbox outbox, TurnSettings settings,
                          QueueConfig queueConfig, Scheduler scheduler, Executor executor, RetryPolicy retryPolicy,
                          MeterRegistry metrics, GatewayEvents events) {
-        this.queueConfig = queueConfig;
         this.scheduler = scheduler;
         this.executor = executor;
         this.events = new QueueEvents(events);
-        this.directives = new QueueDirectives(journal);
-        this.drops = new DropRecorder(journal, outbox, scheduler, metrics, this.events, () -> this.queueConfig);
+        this.directives = new QueueDirectives(journal, queueConfig);
+        this.drops = new DropRecorder(journal, outbox, scheduler, metrics, this.events, directives);
         this.slots = new TurnSlots(scheduler);
         this.runner = new TurnRunner(lock, journal, backend, outbox, settings, scheduler, executor, retryPolicy,
                 metrics, this.events, slots, this::finishTurn);
@@ -188,7 +186,7 @@ public final class TurnScheduler {
 
     /** The settings that apply to the session's next message on {@code channel}. */
     public QueueSettings settingsFor(String sessionKey, String channel) {
-        return queueConfig.settingsFor(channel).overriddenBy(directives.get(sessionKey));
+        return directives.settingsFor(sessionKey, channel);
     }
 
     // ---- status and drain -------------------------------------------------------------------------------
@@ -255,15 +253,9 @@ public final class TurnScheduler {
 
     // ---- reload and stop (SPEC 3.3) ------------------------------------------------------------------------
 
-    /** True when some followup queue holds items or is still draining. */
+    /** True when some followup queue holds items or is still draining (dropped-unsummarised implies items). */
     public boolean hasQueuedFollowups() {
-        lock.lock();
-        try {
-            return sessions.values().stream()
-                    .anyMatch(queue -> !queue.followups.isEmpty() || queue.followups.isDraining());
-        } finally {
-            lock.unlock();
-        }
+        return remaining() > 0;
     }
 
     /** Marks draining: no new turn starts until {@link #resume()}; submissions are still queued. */
@@ -325,7 +317,7 @@ public final class TurnScheduler {
     }
 
     public void useQueueConfig(QueueConfig newQueueConfig) {
-        this.queueConfig = newQueueConfig;
+        directives.useConfig(newQueueConfig);
     }
 
     // ---- draining queues and handing out slots -------------------------------------------------------------
@@ -336,7 +328,12 @@ public final class TurnScheduler {
     }
 
     private QueueSettings settingsOf(SessionQueue queue, String channel) {
-        return queueConfig.settingsFor(channel).overriddenBy(directives.get(queue.sessionKey));
+        return directives.settingsFor(queue.sessionKey, channel);
+    }
+
+    /** The settings for the queue's head item, which decide how it drains. */
+    private QueueSettings headSettings(SessionQueue queue) {
+        return settingsOf(queue, queue.followups.head().lastMessage().channel());
     }
 
     @GuardedBy("lock")
@@ -366,9 +363,8 @@ public final class TurnScheduler {
         try {
             if (queue.phase() == TurnPhase.DEBOUNCING) {
                 queue.endDebounce();
-                QueuedItem head = queue.followups.head();
-                if (head != null) {
-                    scheduleDrain(queue, settingsOf(queue, head.lastMessage().channel()), false);
+                if (!queue.followups.isEmpty()) {
+                    scheduleDrain(queue, headSettings(queue), false);
                 }
             }
             changed.signalAll();
@@ -384,9 +380,7 @@ public final class TurnScheduler {
         try {
             int maxConcurrent = runner.settings().maxConcurrent();
             for (SessionQueue queue = slots.takeNext(maxConcurrent); queue != null; queue = slots.takeNext(maxConcurrent)) {
-                QueuedItem head = queue.followups.head();
-                TurnInput input = head == null ? null
-                        : queue.followups.takeNext(settingsOf(queue, head.lastMessage().channel()).mode());
+                TurnInput input = queue.followups.isEmpty() ? null : queue.followups.takeNext(headSettings(queue).mode());
                 if (input == null) {
                     slots.release();
                     queue.leaveLine();
@@ -418,7 +412,7 @@ public final class TurnScheduler {
                 queue.followups.endDrain();
                 forgetIfIdle(queue);
             } else if (head.queued()) {
-                scheduleDrain(queue, settingsOf(queue, head.lastMessage().channel()), interrupted);
+                scheduleDrain(queue, headSettings(queue), interrupted);
             } else {
                 markReady(queue);
             }
