@@ -137,13 +137,14 @@ public final class TurnScheduler {
             steered.increment();
             afterUnlock.add(() -> events.steered(key, item.messages(), depth));
         }
-        afterUnlock.add(admitted.effects());
         if (!admitted.dropped().isEmpty()) {
             afterUnlock.add(() -> drops.capDrops(key, admitted.dropped(), current.drop(), depth));
         }
         if (admission.queues()) {
             afterUnlock.add(() -> events.queued(key, item.messages(), depth));
         }
+        // Last: aborting the interrupted turn may end it, and start the next, on this very thread.
+        afterUnlock.add(admitted.effects());
         if (admission.outcome() == Admission.Outcome.RUNS_NOW) {
             markReady(queue);
         } else if (queue.phase() == TurnPhase.DEBOUNCING) {

@@ -14,7 +14,6 @@ import dev.ferry.config.FerryConfig;
 import dev.ferry.config.QueueConfig;
 import dev.ferry.config.QueueMode;
 import dev.ferry.delivery.Outbox;
-import dev.ferry.events.GatewayEvents;
 import dev.ferry.delivery.SendOutcome;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.journal.InMemoryJournal;
@@ -45,6 +44,8 @@ final class QueueFixture {
     /** Everything the webhook transport was handed, turn replies and notices alike, in order. */
     final List<Reply> sent = Collections.synchronizedList(new ArrayList<>());
     final Outbox outbox = new Outbox(journal, scheduler, RetryPolicy.DEFAULT, metrics);
+    /** What the scheduler published, each with how many replies the transport had been handed at that moment. */
+    final RecordingEvents events = new RecordingEvents(sent::size);
     private int messageIds;
 
     QueueFixture() {
@@ -70,7 +71,7 @@ final class QueueFixture {
     /** A scheduler that writes to {@code seenBy}, e.g. a fake in front of this fixture's journal. */
     TurnScheduler turns(QueueConfig queueConfig, Journal seenBy) {
         return new TurnScheduler(seenBy, backend, outbox, new TurnSettings(8, "be brief", 20), queueConfig, scheduler,
-                Runnable::run, RETRY, metrics, GatewayEvents.NONE);
+                Runnable::run, RETRY, metrics, events);
     }
 
     /** A journaled message in conversation {@code c1} with a fresh message id. */
