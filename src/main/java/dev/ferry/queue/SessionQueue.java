@@ -1,5 +1,6 @@
 package dev.ferry.queue;
 
+import java.time.Duration;
 import java.util.List;
 
 import dev.ferry.agent.AgentRun;
@@ -110,11 +111,21 @@ final class SessionQueue {
 
     // ---- waiting for a turn -------------------------------------------------------------------------
 
-    /** IDLE or DEBOUNCING → DEBOUNCING with {@code drainTimer}, replacing an earlier drain timer. */
-    void debounce(Scheduler.Cancellable drainTimer) {
+    /**
+     * IDLE or DEBOUNCING with followups queued: → READY when the drain is due, or {@code immediately}; else
+     * → DEBOUNCING with a drain timer (replacing an earlier one) that runs {@code recheck} when it is due.
+     * True when the session became READY.
+     */
+    boolean drainOrDebounce(QueueSettings settings, boolean immediately, Scheduler scheduler, Runnable recheck) {
+        long due = followups.drainDueAt(settings);
+        long now = scheduler.nowMillis();
+        if (immediately || now >= due) {
+            return toReady();
+        }
         cancelTimer();
         phase = TurnPhase.DEBOUNCING;
-        timer = drainTimer;
+        timer = scheduler.schedule(Duration.ofMillis(due - now), recheck);
+        return false;
     }
 
     /** IDLE or DEBOUNCING → READY; false when the session is already in line or holds a slot. */

@@ -1,18 +1,24 @@
 package dev.ferry.queue;
 
 /**
- * Where a session is in its turn life cycle; a session is in exactly one phase at a time.
+ * Where a session is in its turn life cycle; a session is in exactly one phase at a time, and
+ * {@link SessionQueue} makes every move between them:
  * <pre>
- *  IDLE ──submit──▶ READY ──slot──▶ STARTING ──backend started──▶ RUNNING ──reply──▶ COMPLETING ──▶ (next)
- *   ▲  ╲queued      ▲                  ▲  ▲                          │ failed           │ commit failed
- *   │   ▶ DEBOUNCING┘                  │  └──────── BACKING_OFF ◀────┴──────────────────┘
- *   │                                  │
- *   └── (next) ◀── ABORTING ◀── abort from STARTING, RUNNING, COMPLETING, BACKING_OFF or PARKED
- *                     │ cause RELOAD
- *                     └──▶ PARKED (while paused) ──resume──▶ STARTING
+ *  IDLE        → READY        a batch for an idle session, or a replayed turn
+ *  IDLE        → DEBOUNCING   a turn ended with followups queued whose queue debounce is not over
+ *  DEBOUNCING  → READY        the drain timer fired and the drain is due
+ *  DEBOUNCING  → IDLE         {@code /stop} emptied the queue
+ *  READY       → STARTING     a slot came free; READY → IDLE if {@code /stop} emptied the queue meanwhile
+ *  STARTING    → RUNNING      the journal fixed the inputs and the backend started
+ *  RUNNING     → COMPLETING   the backend replied; RUNNING → BACKING_OFF if it failed
+ *  COMPLETING  → BACKING_OFF  the commit failed; on success the turn ends (below)
+ *  BACKING_OFF → STARTING     the retry timer fired
+ *  STARTING, RUNNING, COMPLETING, BACKING_OFF, PARKED → ABORTING   interrupt, {@code /stop}, reload (not PARKED)
+ *  ABORTING    → PARKED       aborted for a reload while turns are paused; → STARTING if they resumed
+ *  PARKED      → STARTING     turns resumed
+ *  a turn's end → IDLE, DEBOUNCING or READY, by what the followup queue holds (READY at once after an interrupt)
  * </pre>
- * "(next)" is what the followup queue holds: nothing (IDLE), a followup that waits for quiet
- * (DEBOUNCING) or one that may run at once (READY). From STARTING on, the session holds a turn slot.
+ * From STARTING on, the session holds a turn slot.
  */
 enum TurnPhase {
     /** No turn and nothing waiting. */

@@ -45,8 +45,9 @@ import io.micrometer.core.instrument.MeterRegistry;
  * to its end; {@link QueueDirectives} keeps the {@code /queue} settings. This class applies admissions,
  * drains queues, hands out slots, and answers status, drain and reload requests.
  * <p>
- * Thread-safe; every session and the slots are guarded by {@code lock}, which the runner shares; agent
- * runs, journal writes and events happen outside it.
+ * Thread-safe; every session is guarded by {@code lock}, which the runner shares (the slots and the
+ * directives have locks of their own, always taken after it); agent runs, journal writes and events
+ * happen outside it.
  */
 public final class TurnScheduler {
     private final Scheduler scheduler;
@@ -350,13 +351,9 @@ public final class TurnScheduler {
      */
     @GuardedBy("lock")
     private void scheduleDrain(SessionQueue queue, QueueSettings current, boolean immediately) {
-        long due = queue.followups.drainDueAt(current);
-        long now = scheduler.nowMillis();
-        if (immediately || now >= due) {
-            markReady(queue);
-            return;
+        if (queue.drainOrDebounce(current, immediately, scheduler, () -> drainTimerFired(queue))) {
+            slots.line(queue);
         }
-        queue.debounce(scheduler.schedule(Duration.ofMillis(due - now), () -> drainTimerFired(queue)));
     }
 
     private void drainTimerFired(SessionQueue queue) {
