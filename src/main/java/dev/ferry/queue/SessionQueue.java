@@ -13,7 +13,7 @@ import dev.ferry.time.Scheduler;
  * One session: its followup queue and where its turn is. The turn's whole state is one {@link TurnPhase}
  * and, while {@link TurnPhase#ABORTING}, one {@link AbortCause}; the phase also says what the one timer is
  * for (the drain timer while {@code DEBOUNCING}, the retry timer while {@code BACKING_OFF}). Every change of
- * phase goes through a method here, so the transitions of {@link TurnPhase}'s diagram are all in one file.
+ * phase goes through a method here, so the transitions of {@link TurnPhase}'s table are all in one file.
  * Not thread-safe: only {@link TurnScheduler} and its {@link TurnRunner} touch it, always holding the
  * scheduler's lock (the lock's {@code @GuardedBy} is on the scheduler's map of sessions, since a lock of
  * another object cannot be named on these fields).
