@@ -93,7 +93,7 @@ final class Stages implements AutoCloseable {
         try {
             this.outbox = new Outbox(journal, scheduler, RetryPolicy.DEFAULT, metrics, events);
             this.turns = new TurnScheduler(journal, backend, outbox, turnSettings(config), config.messages().queue(),
-                    scheduler, turnExecutor, RetryPolicy.DEFAULT, metrics);
+                    scheduler, turnExecutor, RetryPolicy.DEFAULT, metrics, events);
             this.router = new SessionRouter(config.session().scope(), turns, new ChatCommandHandler(journal, turns, outbox));
             this.channels = new Channels(ChannelCatalog.BUILT_IN, batch -> router.route(batch.messages()),
                     debouncerRegistry, outbox);

@@ -7,6 +7,8 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import dev.ferry.delivery.Outbox;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
@@ -17,7 +19,8 @@ import dev.ferry.time.Scheduler;
  * destination (a shared session may span conversations, each told of its own drops):
  * the first drop is reported at once, later ones are counted and reported together when the interval
  * ends. Every dropped message is in exactly one notice. A destination is forgotten once an interval
- * passes with nothing to report, so quiet sessions cost nothing. Thread-safe; state is guarded by {@code lock}.
+ * passes with nothing to report, so quiet sessions cost nothing. Thread-safe; state is guarded by {@code lock},
+ * and the journal and outbox are called outside it.
  */
 final class DropNotices {
     private static final Logger log = LoggerFactory.getLogger(DropNotices.class);
@@ -28,10 +31,11 @@ final class DropNotices {
     private final Outbox outbox;
     private final Scheduler scheduler;
     private final Object lock = new Object();
-    /** Guarded by lock. */
+    /** Per session and destination; each {@link Pending} in it is reached only through it, so under the same lock. */
+    @GuardedBy("lock")
     private final Map<String, Pending> bySession = new HashMap<>();
 
-    /** A session's drops not yet reported. */
+    /** A session's drops not yet reported. Not thread-safe: only touched through {@link #bySession}. */
     private static final class Pending {
         long lastSentAt = Long.MIN_VALUE;
         int unreported;

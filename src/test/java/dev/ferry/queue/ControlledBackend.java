@@ -54,6 +54,11 @@ final class ControlledBackend implements AgentBackend {
             reply.completeExceptionally(new CancellationException("aborted"));
         }
 
+        /** Streams a piece of the reply text to the request's observer, as a streaming backend does. */
+        void delta(String text) {
+            request.observer().onText(text);
+        }
+
         void answer(String text) {
             reply.complete(text);
         }

@@ -44,6 +44,8 @@ final class QueueFixture {
     /** Everything the webhook transport was handed, turn replies and notices alike, in order. */
     final List<Reply> sent = Collections.synchronizedList(new ArrayList<>());
     final Outbox outbox = new Outbox(journal, scheduler, RetryPolicy.DEFAULT, metrics);
+    /** What the scheduler published, each with how many replies the transport had been handed at that moment. */
+    final RecordingEvents events = new RecordingEvents(sent::size);
     private int messageIds;
 
     QueueFixture() {
@@ -69,7 +71,7 @@ final class QueueFixture {
     /** A scheduler that writes to {@code seenBy}, e.g. a fake in front of this fixture's journal. */
     TurnScheduler turns(QueueConfig queueConfig, Journal seenBy) {
         return new TurnScheduler(seenBy, backend, outbox, new TurnSettings(8, "be brief", 20), queueConfig, scheduler,
-                Runnable::run, RETRY, metrics);
+                Runnable::run, RETRY, metrics, events);
     }
 
     /** A journaled message in conversation {@code c1} with a fresh message id. */

@@ -18,6 +18,7 @@ import dev.ferry.config.DropPolicy;
 import dev.ferry.config.QueueConfig;
 import dev.ferry.config.QueueMode;
 import dev.ferry.delivery.Outbox;
+import dev.ferry.events.GatewayEvents;
 import dev.ferry.delivery.SendOutcome;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.journal.Exchange;
@@ -61,7 +62,7 @@ class TurnSchedulerTest {
 
     private TurnScheduler scheduler(TurnSettings settings) {
         return new TurnScheduler(journal, backend, outbox, settings, IMMEDIATE_FOLLOWUP, scheduler, Runnable::run,
-                new RetryPolicy(Duration.ofMillis(100), Duration.ofSeconds(1)), metrics);
+                new RetryPolicy(Duration.ofMillis(100), Duration.ofSeconds(1)), metrics, GatewayEvents.NONE);
     }
 
     @Test

@@ -24,6 +24,7 @@ import dev.ferry.config.QueueOverride;
 import dev.ferry.config.QueueSettings;
 import dev.ferry.config.SessionScope;
 import dev.ferry.delivery.Outbox;
+import dev.ferry.events.GatewayEvents;
 import dev.ferry.delivery.SendOutcome;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.journal.ForwardingJournal;
@@ -58,7 +59,7 @@ class ChatCommandHandlerTest {
     private final List<Reply> sent = Collections.synchronizedList(new ArrayList<>());
     private final Outbox outbox = new Outbox(journal, scheduler, RetryPolicy.DEFAULT, metrics);
     private final TurnScheduler turns = new TurnScheduler(journal, new OpenBackend(), outbox,
-            new TurnSettings(8, "", 20), QUEUE, scheduler, Runnable::run, RetryPolicy.DEFAULT, metrics);
+            new TurnSettings(8, "", 20), QUEUE, scheduler, Runnable::run, RetryPolicy.DEFAULT, metrics, GatewayEvents.NONE);
     private final SessionRouter router = new SessionRouter(SessionScope.CONVERSATION, turns,
             new ChatCommandHandler(journal, turns, outbox));
     private int messageIds;
@@ -322,7 +323,7 @@ class ChatCommandHandlerTest {
     /** A router and scheduler like this test's own, writing through {@code seenBy} (a fake in front of the journal). */
     private SessionRouter routerOver(Journal seenBy) {
         TurnScheduler scheduler = new TurnScheduler(seenBy, new OpenBackend(), outbox, new TurnSettings(8, "", 20), QUEUE,
-                this.scheduler, Runnable::run, RetryPolicy.DEFAULT, new SimpleMeterRegistry());
+                this.scheduler, Runnable::run, RetryPolicy.DEFAULT, new SimpleMeterRegistry(), GatewayEvents.NONE);
         return new SessionRouter(SessionScope.CONVERSATION, scheduler, new ChatCommandHandler(seenBy, scheduler, outbox));
     }
 

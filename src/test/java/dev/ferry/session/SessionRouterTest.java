@@ -17,6 +17,7 @@ import dev.ferry.agent.AgentRun;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.SessionScope;
 import dev.ferry.delivery.Outbox;
+import dev.ferry.events.GatewayEvents;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.journal.InMemoryJournal;
 import dev.ferry.journal.InboundMessage;
@@ -57,7 +58,8 @@ class SessionRouterTest {
     };
     private final Outbox outbox = new Outbox(journal, scheduler, RetryPolicy.DEFAULT, metrics);
     private final TurnScheduler turns = new TurnScheduler(journal, backend, outbox, new TurnSettings(8, "", 0),
-            FerryConfig.defaults().messages().queue(), scheduler, Runnable::run, RetryPolicy.DEFAULT, metrics);
+            FerryConfig.defaults().messages().queue(), scheduler, Runnable::run, RetryPolicy.DEFAULT, metrics,
+            GatewayEvents.NONE);
     private final ChatCommandHandler commands = new ChatCommandHandler(journal, turns, outbox);
 
     @Test
