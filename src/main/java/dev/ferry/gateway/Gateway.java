@@ -96,6 +96,7 @@ public final class Gateway implements AutoCloseable {
         var gateway = new Gateway(loaded, backends);
         try {
             gateway.http.start();
+            gateway.http.serve();
             gateway.pidFile.write();
         } catch (RuntimeException e) {
             gateway.close();
@@ -229,7 +230,8 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * Makes ready what {@code next} changes, with no visible effect: a listener on a new address is bound,
+     * Makes ready what {@code next} changes, with no visible effect: a listener on a new address is bound
+     * (and answers 503 until the commit),
      * a changed backend is built, every channel prepares its change. Whatever fails closes what was made
      * before it and refuses the reload.
      */
@@ -279,6 +281,7 @@ public final class Gateway implements AutoCloseable {
         FerryConfig now = next.config();
         if (newListener != null) {
             HttpApi old = http;
+            newListener.serve();
             http = newListener;
             // The answer to the config.patch that moved it may still be in flight there: it closes once that is written.
             old.retire();

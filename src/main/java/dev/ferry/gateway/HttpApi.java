@@ -39,6 +39,7 @@ final class HttpApi implements AutoCloseable {
     private static final Duration RETIRE_GRACE = Duration.ofSeconds(10);
 
     private final Javalin app;
+    private final Standby standby;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /**
@@ -47,6 +48,7 @@ final class HttpApi implements AutoCloseable {
      */
     HttpApi(GatewayConfig config, Supplier<Secret> token, RpcMethods rpc, EndpointLookup endpoints,
             PrometheusMeterRegistry metrics, Supplier<JsonNode> health) {
+        this.standby = new Standby(new IntakeHandler(endpoints, token, rpc, config.isLoopbackBind()));
         this.app = Javalin.create(javalin -> {
             javalin.startup.showJavalinBanner = false;
             javalin.startup.showOldJavalinVersionWarning = false;
@@ -61,7 +63,7 @@ final class HttpApi implements AutoCloseable {
             });
             javalin.jetty.modifyServer(server -> {
                 // GracefulHandler counts the requests in flight, so a retired listener knows when it may close.
-                server.setHandler(new GracefulHandler(new IntakeHandler(endpoints, token, rpc, config.isLoopbackBind())));
+                server.setHandler(new GracefulHandler(standby));
                 server.setErrorHandler(new ServerErrorHandler());
             });
 
@@ -80,8 +82,14 @@ final class HttpApi implements AutoCloseable {
         });
     }
 
+    /** Binds the address; every request is answered 503 until {@link #serve()}. */
     void start() {
         app.start();
+    }
+
+    /** Serves from now on. */
+    void serve() {
+        standby.serve();
     }
 
     int port() {

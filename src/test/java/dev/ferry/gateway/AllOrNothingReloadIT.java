@@ -126,6 +126,38 @@ class AllOrNothingReloadIT {
     }
 
     @Test
+    void aListenerBoundForAReloadAnswers503UntilTheReloadCommits() throws Exception {
+        int portA = GatewayProcess.freePort();
+        int portB = GatewayProcess.freePort();
+        file = dir.resolve("ferry.json5");
+        // A turn of 3 s holds the reload in its drain for up to 10 s: the window in which B is bound, not serving.
+        String agent = "{ backend: 'echo', echo: { delayMs: 3000 } }";
+        String reloadSettings = ", reload: { deferralTimeoutMs: 10000 }";
+        Files.writeString(file, configText(portA, agent).replace("port: " + portA, "port: " + portA + reloadSettings),
+                StandardCharsets.UTF_8);
+        gateway = Gateway.start(ConfigLoader.load(file), AgentBackends.BUILT_IN);
+        GatewayClient client = new GatewayClient(gateway.url(), null);
+        assertThat(client.webhookMessage("m-1", "busy", "ann", "a long turn").status()).isEqualTo(202);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> client.rpc("status").body().at("/payload/runningTurns").asInt() == 1);
+        Files.writeString(file, configText(portB, agent).replace("port: " + portB, "port: " + portB + reloadSettings),
+                StandardCharsets.UTF_8);
+
+        var outcome = gateway.reload("test");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> listening(portB));
+        GatewayClient onB = new GatewayClient(java.net.URI.create("http://127.0.0.1:" + portB), null);
+        GatewayClient.Answer early = onB.get("/healthz", null);
+
+        assertThat(outcome.isDone()).as("still draining").isFalse();
+        assertThat(early.status()).isEqualTo(503);
+        assertThat(early.body().at("/error/code").asText()).isEqualTo("NOT_SERVING");
+        assertThat(outcome.get(20, java.util.concurrent.TimeUnit.SECONDS).applied()).isTrue();
+        assertThat(onB.get("/healthz", null).status()).isEqualTo(200);
+        // The old listener closes once it has answered what was in flight on it.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> !listening(portA));
+    }
+
+    @Test
     void startRefusesABackendThisBuildLacksWithAConfigurationError() throws Exception {
         file = dir.resolve("ferry.json5");
         Files.writeString(file, configText(0, "{ backend: 'openai' }"), StandardCharsets.UTF_8);

@@ -189,6 +189,7 @@ class HttpApiIT {
         HttpApi api = new HttpApi(config, () -> Secret.NONE, rpc, webhook, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
                 () -> Json.object().put("ok", true));
         api.start();
+        api.serve();
         return api;
     }
 
