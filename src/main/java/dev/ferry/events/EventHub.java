@@ -4,6 +4,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * The gateway's one event stream: every published event goes to each subscriber whose filter takes it,
  * into that subscriber's own bounded buffer. A subscriber that falls behind loses its own oldest text
@@ -11,13 +14,25 @@ import java.util.function.Predicate;
  * Thread-safe: subscribers are a copy-on-write list, so publishing takes no lock of the hub's.
  */
 public final class EventHub implements GatewayEvents {
+    private static final Logger log = LoggerFactory.getLogger(EventHub.class);
 
     private final List<EventSubscription> subscribers = new CopyOnWriteArrayList<>();
 
     @Override
     public void publish(GatewayEvent event) {
         for (EventSubscription subscriber : subscribers) {
-            subscriber.offer(event);
+            try {
+                subscriber.offer(event);
+            } catch (RuntimeException e) {
+                // A subscriber's own filter or callback failed: it loses its subscription, the publisher nothing.
+                log.warn("event subscriber failed and is closed event={} reason={}", event.getClass().getSimpleName(),
+                        e.toString());
+                try {
+                    subscriber.closeWith("failed: " + e);
+                } catch (RuntimeException again) {
+                    // Its callback failed once more; it is unsubscribed already.
+                }
+            }
         }
     }
 

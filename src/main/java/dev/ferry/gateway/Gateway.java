@@ -334,6 +334,14 @@ public final class Gateway implements AutoCloseable {
         long deadline = DeadlineWait.saturatedAdd(stages.scheduler.nowMillis(), loaded.config().gateway().shutdownTimeoutMs());
         log.info("stopping gen={}", generation());
         stages.events.publish(new GatewayEvent.ShuttingDown(generation()));
+        try {
+            // A reload still running would resume turns and could move the listener under the stop.
+            if (!sequencer.stopReloads(Duration.ofMillis(millisUntil(deadline)))) {
+                log.warn("stopping while a reload still runs; it is cut off");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         closeQuietly(http);
         try {
             Duration drainBudget = Duration.ofMillis(Math.min(loaded.config().gateway().reload().drainTimeoutMs(),

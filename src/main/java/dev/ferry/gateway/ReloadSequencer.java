@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
@@ -106,7 +107,13 @@ final class ReloadSequencer implements AutoCloseable {
         CompletableFuture<ReloadOutcome> current = first;
         String reason = trigger;
         while (current != null) {
-            current.complete(reloadOnce(reason));
+            try {
+                current.complete(reloadOnce(reason));
+            } catch (RuntimeException | Error e) {
+                // A fault outside the sequence's own handling still answers the caller and frees the sequencer.
+                log.error("reload failed trigger={} gen={}", reason, generation.get(), e);
+                current.completeExceptionally(e);
+            }
             synchronized (lock) {
                 current = next;
                 next = null;
@@ -157,10 +164,16 @@ final class ReloadSequencer implements AutoCloseable {
             log.error("reload failed while applying; running on trigger={} gen={}", trigger, generation.get(), e);
             return new ReloadOutcome(false, generation.get(), List.of(String.valueOf(e.getMessage())));
         } finally {
-            if (!committed) {
-                prepared.discard();
+            try {
+                if (!committed) {
+                    prepared.discard();
+                }
+            } catch (RuntimeException e) {
+                log.warn("discarding a refused reload's parts failed trigger={} reason={}", trigger, e.toString());
+            } finally {
+                // Whatever happened above, turns must not stay paused.
+                target.clearDraining();
             }
-            target.clearDraining();
         }
     }
 
@@ -183,6 +196,15 @@ final class ReloadSequencer implements AutoCloseable {
             log.warn("turns still running after {}ms; aborted for {} count={} (their messages run again)",
                     deferralTimeout.toMillis(), why, aborted);
         }
+    }
+
+    /**
+     * Takes no more reloads and waits up to {@code timeout} for the running one to end, so a stop never
+     * races a reload's commit or its resume of turns. True when no reload runs any more.
+     */
+    boolean stopReloads(Duration timeout) throws InterruptedException {
+        reloads.shutdown();
+        return reloads.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override

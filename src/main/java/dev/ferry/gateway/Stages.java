@@ -126,7 +126,8 @@ final class Stages implements AutoCloseable {
         backend = next;
         turns.useBackend(next);
         turns.useSettings(turnSettings(config));
-        replaced.close();
+        // The new one already serves: a replaced backend that fails to close must not stop the commit.
+        closeQuietly(replaced);
     }
 
     /** Built on first use: an HTTP client sets up TLS, which costs start-up time a loopback-only gateway never needs. */

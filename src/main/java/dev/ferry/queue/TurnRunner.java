@@ -293,7 +293,7 @@ final class TurnRunner {
         } finally {
             lock.unlock();
         }
-        log.info("turn parked for reload session={} turn={}", turn.sessionKey(), turn.id());
+        log.info("turn parked; it runs again as the same turn after the reload, or at the next start session={} turn={}", turn.sessionKey(), turn.id());
         if (runAgainNow) {
             executor.execute(() -> run(queue, turn, 0));
         }

@@ -293,6 +293,21 @@ class ReloadSequencerTest {
         }
     }
 
+    @Test
+    void aReloadWhoseDiscardFailsStillResumesTurnsAndTheNextReloadRuns() throws Exception {
+        target.markDrainingFails = new IllegalStateException("the drain broke");
+        target.discardFails = new IllegalStateException("and so did the discard");
+        ReloadSequencer sequencer = loop();
+
+        ReloadOutcome broken = await(sequencer.requestReload("test"));
+
+        assertThat(broken.applied()).isFalse();
+        assertThat(target.steps()).endsWith("discard", "clearDraining");
+        target.markDrainingFails = null;
+        target.discardFails = null;
+        assertThat(await(sequencer.requestReload("test")).applied()).isTrue();
+    }
+
     /** Records every step with an effect, in call order; queries ({@code hasQueuedFollowups}) are not steps. */
     private static final class RecordingTarget implements ReloadTarget {
         private final List<String> steps = new ArrayList<>();
@@ -303,6 +318,8 @@ class ReloadSequencerTest {
         volatile boolean runningTurnsFinished = true;
         volatile int abortedTurns;
         volatile Consumer<LoadedConfig> onApply = next -> { };
+        volatile RuntimeException markDrainingFails;
+        volatile RuntimeException discardFails;
 
         List<String> steps() {
             synchronized (steps) {
@@ -336,6 +353,9 @@ class ReloadSequencerTest {
         @Override
         public void markDraining() {
             record("markDraining");
+            if (markDrainingFails != null) {
+                throw markDrainingFails;
+            }
         }
 
         @Override
@@ -367,6 +387,9 @@ class ReloadSequencerTest {
                 @Override
                 public void discard() {
                     record("discard");
+                    if (discardFails != null) {
+                        throw discardFails;
+                    }
                 }
             };
         }
