@@ -201,6 +201,9 @@ public abstract class JournalContract {
             submitted.add(new ArrayList<>());
             completedSeqs.add(Collections.synchronizedList(new ArrayList<>()));
         }
+        // The recording callbacks, waited for themselves: a future can count as complete to allOf before its
+        // own callbacks have run.
+        List<CompletableFuture<Void>> recorded = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch go = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
@@ -212,7 +215,7 @@ public abstract class JournalContract {
                     for (int i = 0; i < perThread; i++) {
                         CompletableFuture<AppendResult> future =
                                 journal.append(inbound("c" + thread, "sender" + thread, "m" + i, thread + "/" + i));
-                        future.thenAccept(result -> completedSeqs.get(thread).add(result.seq()));
+                        recorded.add(future.thenAccept(result -> completedSeqs.get(thread).add(result.seq())));
                         submitted.get(thread).add(future);
                     }
                     return null;
@@ -227,6 +230,7 @@ public abstract class JournalContract {
         }
         List<CompletableFuture<AppendResult>> all = submitted.stream().flatMap(List::stream).toList();
         CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(10, SECONDS);
+        CompletableFuture.allOf(recorded.toArray(CompletableFuture[]::new)).get(10, SECONDS);
 
         Map<Long, String> textBySeq = new HashMap<>();
         for (int t = 0; t < threads; t++) {
