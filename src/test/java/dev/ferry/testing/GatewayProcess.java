@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 /**
  * The real thing: {@code java -jar target/ferry.jar ...} as a child process, its log captured. The
  * gateway's address is read from its "Ferry ready url=..." line, so tests can use port 0.
@@ -101,7 +103,7 @@ public final class GatewayProcess implements AutoCloseable {
         }
     }
 
-    /** Guarded by output. */
+    @GuardedBy("output")
     private boolean outputClosed;
 
     private void readOutput() {

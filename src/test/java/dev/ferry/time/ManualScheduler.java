@@ -5,6 +5,8 @@ import java.util.Comparator;
 import java.util.PriorityQueue;
 import java.util.concurrent.locks.ReentrantLock;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 /**
  * A scheduler for tests: time stands still until the test calls {@link #advance} or {@link #runDue}, and
  * due tasks run on the calling thread in deadline order (scheduling order for equal deadlines), so a
@@ -15,12 +17,12 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class ManualScheduler implements Scheduler {
 
     private final ReentrantLock lock = new ReentrantLock();
-    /** Guarded by lock. */
+    @GuardedBy("lock")
     private final PriorityQueue<Task> tasks = new PriorityQueue<>(
             Comparator.comparingLong(Task::dueMillis).thenComparingLong(Task::order));
-    /** Guarded by lock. */
+    @GuardedBy("lock")
     private long nowMillis;
-    /** Guarded by lock. */
+    @GuardedBy("lock")
     private long scheduledCount;
 
     private record Task(long dueMillis, long order, Runnable body) {}
