@@ -149,4 +149,19 @@ class EventStreamIT {
         assertThat(reader.lostDeltas()).isZero();
         assertThat(gateway.events().subscriberCount()).as("the stalled one was let go").isEqualTo(1);
     }
+
+    @Test
+    void aReloadIsSeenWithItsNewGenerationAndAStopIsSeenBeforeTheStreamCloses() throws Exception {
+        start("");
+        EventSubscription events = gateway.events().subscribe(64);
+
+        assertThat(gateway.reload("test").get().applied()).isTrue();
+        GatewayEvent reloaded = events.take(PATIENCE);
+        gateway.stopGracefully();
+
+        assertThat(reloaded).isEqualTo(new GatewayEvent.ReloadApplied(2));
+        assertThat(events.drain()).containsExactly(new GatewayEvent.ShuttingDown(2));
+        assertThat(events.closeReason()).isEqualTo("gateway stopped");
+        gateway = null;
+    }
 }
