@@ -87,7 +87,7 @@ final class ConfigBinder {
         ReloadConfig reloadConfig = new ReloadConfig(
                 reload.longValue("drainTimeoutMs", 5000, 0, UNBOUNDED),
                 reload.longValue("deferralTimeoutMs", 30000, 0, UNBOUNDED));
-        GatewayConfig gateway = new GatewayConfig(bind, port, token, shutdownTimeoutMs, reloadConfig);
+        GatewayConfig gateway = new GatewayConfig(bind, port, token, shutdownTimeoutMs, reloadConfig, allowedOrigins(r));
         // Anyone who can reach a non-loopback address could drive the agent; SPEC 3.5 refuses to start so.
         // A token already reported as malformed needs no second error saying it is missing.
         if (!gateway.isLoopbackBind() && !token.isPresent() && !tokenReported) {
@@ -95,6 +95,22 @@ final class ConfigBinder {
                     + ConfigReader.shown(JsonNodeFactory.instance.textNode(bind)) + ")");
         }
         return gateway;
+    }
+
+    /** {@code gateway.allowedOrigins}: each entry read as a browser would send it, each bad one named by index. */
+    private static List<String> allowedOrigins(ConfigReader r) {
+        List<String> origins = new ArrayList<>();
+        List<String> given = r.strings("allowedOrigins", List.of());
+        for (int i = 0; i < given.size(); i++) {
+            AllowedOrigins.Result read = AllowedOrigins.parse(given.get(i));
+            if (read.origin().isPresent()) {
+                origins.add(read.origin().get());
+            } else {
+                r.error("allowedOrigins[" + i + "]", read.error() + ", got "
+                        + ConfigReader.shown(JsonNodeFactory.instance.textNode(given.get(i))));
+            }
+        }
+        return origins;
     }
 
     private StateConfig state(ConfigReader r) {

@@ -40,6 +40,7 @@ final class RedactedJson {
                 .put("port", gateway.port());
         putSecret(node.putObject("auth"), "token", gateway.authToken());
         node.put("shutdownTimeoutMs", gateway.shutdownTimeoutMs());
+        node.set("allowedOrigins", strings(gateway.allowedOrigins()));
         node.putObject("reload")
                 .put("drainTimeoutMs", gateway.reload().drainTimeoutMs())
                 .put("deferralTimeoutMs", gateway.reload().deferralTimeoutMs());

@@ -193,4 +193,33 @@ class ConfigValidationTest {
         assertThat(errorsOf("{gateway: {auth: 'oops-secret'}}"))
                 .containsExactly("gateway.auth: must be an object, got a string");
     }
+
+    @Test
+    void allowedOriginsAreReadAsABrowserSendsThem() throws Exception {
+        assertThat(ConfigLoader.parse("{}", null).config().gateway().allowedOrigins()).isEmpty();
+        assertThat(ConfigLoader.parse("{gateway: {allowedOrigins: ['HTTPS://App.Example', 'http://x.example:80',"
+                + " 'https://y.example:8443', 'http://[::1]:9000']}}", null).config().gateway().allowedOrigins())
+                .containsExactly("https://app.example", "http://x.example", "https://y.example:8443", "http://[::1]:9000");
+    }
+
+    @Test
+    void anAllowedOriginThatIsNotAnOriginIsRejectedByIndex() {
+        assertThat(errorsOf("{gateway: {allowedOrigins: 'https://app.example'}}"))
+                .containsExactly("gateway.allowedOrigins: must be a list of strings, got \"https://app.example\"");
+        assertThat(errorsOf("{gateway: {allowedOrigins: ['https://ok.example', 7, 'ftp://x.example',"
+                + " 'https://x.example/', 'https://x.example/app', 'https://u:p@x.example', 'app.example', '*']}}"))
+                .containsExactly(
+                        "gateway.allowedOrigins[1]: must be a string, got 7");
+        assertThat(errorsOf("{gateway: {allowedOrigins: ['https://ok.example', 'ftp://x.example',"
+                + " 'https://x.example/', 'https://x.example/app?q', 'https://u:p@x.example', 'app.example', '*']}}"))
+                .containsExactly(
+                        "gateway.allowedOrigins[1]: must start with http:// or https://, got \"ftp://x.example\"",
+                        "gateway.allowedOrigins[2]: must be scheme://host[:port], with no path, query or fragment"
+                                + " (not even a trailing /), got \"https://x.example/\"",
+                        "gateway.allowedOrigins[3]: must be scheme://host[:port], with no path, query or fragment"
+                                + " (not even a trailing /), got \"https://x.example/app?q\"",
+                        "gateway.allowedOrigins[4]: must be scheme://host[:port], got \"https://u:p@x.example\"",
+                        "gateway.allowedOrigins[5]: must start with http:// or https://, got \"app.example\"",
+                        "gateway.allowedOrigins[6]: must start with http:// or https://, got \"*\"");
+    }
 }

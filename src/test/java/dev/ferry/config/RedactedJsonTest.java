@@ -41,6 +41,7 @@ class RedactedJsonTest {
                 { agent: { backend: 'openai', openai: { temperature: 1.25 }, command: { argv: ['a', 'b'] } },
                   messages: { inbound: { debounceMs: 10, byChannel: { telegram: 1500, webchat: 0 } },
                               queue: { maxWaitMs: 4000, byChannel: { webhook: { cap: 3, debounceMs: 7, maxWaitMs: 90 } } } },
+                  gateway: { allowedOrigins: ['https://app.example', 'http://10.0.0.5:8080'] },
                   state: { dir: '/srv/ferry' } }
                 """, null).config();
 
