@@ -1,5 +1,6 @@
 package dev.ferry.control;
 
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -9,7 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * The RPC surface shared by {@code POST /rpc} and (later) the WebSocket: a method name maps to a
+ * The RPC surface shared by {@code POST /rpc} and the WebSocket: a method name maps to a
  * handler of its params. Handlers answer a payload or throw {@link RpcException}. Thread-safe once built.
  */
 public final class RpcMethods {
@@ -30,6 +31,11 @@ public final class RpcMethods {
     /** For methods that answer at once. */
     public RpcMethods addSync(String method, Function<ObjectNode, JsonNode> handler) {
         return add(method, params -> CompletableFuture.completedFuture(handler.apply(params)));
+    }
+
+    /** The method names, sorted: what {@code connect} tells a WebSocket client it may call. */
+    public List<String> methods() {
+        return List.copyOf(handlers.keySet());
     }
 
     /** Never throws: a failure is a failed future carrying an {@link RpcException} or the fault. */

@@ -28,6 +28,7 @@ import dev.ferry.control.LiveState;
 import dev.ferry.control.ReloadOutcome;
 import dev.ferry.control.RpcMethods;
 import dev.ferry.control.StatusRpc;
+import dev.ferry.control.ws.ControlSocket;
 import dev.ferry.debounce.FlushReport;
 import dev.ferry.events.EventHub;
 import dev.ferry.events.GatewayEvent;
@@ -45,12 +46,15 @@ import dev.ferry.time.DeadlineWait;
 public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
     private static final Duration PRUNE_EVERY = Duration.ofHours(1);
+    /** How long a stop waits for WebSocket clients' close frames to be written. */
+    private static final Duration WS_CLOSE_GRACE = Duration.ofSeconds(2);
 
     private final BuildCheck buildCheck;
     private final Stages stages;
     private final ReloadSequencer sequencer;
     private final StatusRpc statusRpc;
     private final RpcMethods rpcMethods;
+    private final ControlSocket controlSocket;
     private final PidFile pidFile;
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -73,6 +77,7 @@ public final class Gateway implements AutoCloseable {
                     () -> stages.backend().name(), stages.debouncerRegistry::bufferedKeys), stages.journal, stages.turns);
             this.rpcMethods = ControlMethods.create(statusRpc, stages.journal, stages.turns, stages.outbox, configRpc,
                     this::reload);
+            this.controlSocket = new ControlSocket(rpcMethods, this::gatewayToken, this::generation, version(), stages.events);
             this.http = listener(config.gateway());
             stages.replay();
             schedulePrune(Duration.ofMinutes(1));
@@ -122,6 +127,11 @@ public final class Gateway implements AutoCloseable {
 
     public long generation() {
         return sequencer.generation();
+    }
+
+    /** Open WebSocket control connections. */
+    int webSocketConnections() {
+        return controlSocket.connections();
     }
 
     /** The gateway's event stream: what turns, replies, queues and reloads do, as they do it. */
@@ -308,7 +318,8 @@ public final class Gateway implements AutoCloseable {
 
     /** The HTTP listener for {@code gateway}'s address; what it serves is the same for every address. */
     private HttpApi listener(GatewayConfig gateway) {
-        return new HttpApi(gateway, this::gatewayToken, rpcMethods, stages.channels, stages.metrics, this::health);
+        return new HttpApi(gateway, this::gatewayToken, rpcMethods, stages.channels, stages.metrics, this::health,
+                controlSocket, () -> loaded.config().gateway().allowedOrigins());
     }
 
     JsonNode health() {
@@ -342,6 +353,8 @@ public final class Gateway implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // WebSocket clients get the shutdown event, then 1001, before the listener closing would cut them off.
+        controlSocket.closeAll(Duration.ofMillis(Math.min(WS_CLOSE_GRACE.toMillis(), millisUntil(deadline))));
         closeQuietly(http);
         try {
             Duration drainBudget = Duration.ofMillis(Math.min(loaded.config().gateway().reload().drainTimeoutMs(),
@@ -368,6 +381,7 @@ public final class Gateway implements AutoCloseable {
         }
         state = GatewayState.STOPPING;
         closeQuietly(http);
+        closeQuietly(controlSocket);
         closeQuietly(sequencer);
         stages.close();
         pidFile.delete();
@@ -376,6 +390,12 @@ public final class Gateway implements AutoCloseable {
 
     private static void closeQuietly(AutoCloseable closeable) {
         Stages.closeQuietly(closeable);
+    }
+
+    /** The jar's version, or "dev" when run from classes. */
+    private static String version() {
+        String version = Gateway.class.getPackage().getImplementationVersion();
+        return version == null ? "dev" : version;
     }
 
     private static String describe(LoadedConfig loaded) {

@@ -1,6 +1,7 @@
 package dev.ferry.gateway;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -16,6 +17,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.channel.EndpointLookup;
 import dev.ferry.control.Json;
 import dev.ferry.control.RpcMethods;
+import dev.ferry.control.ws.ControlSocket;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.Secret;
 import dev.ferry.intake.BearerToken;
@@ -27,7 +29,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  * Ferry's HTTP listener. Every answer is JSON (metrics aside), the HTTP server's own errors included,
  * every refusal carries a code and a reason, and no request body over {@link #MAX_BODY_BYTES} is read.
  * The endpoints that read a body are served by {@link IntakeHandler} in front of Javalin, which then
- * reads none. The handlers look up the current channel endpoints and token on each request, so a
+ * reads none; {@link OriginGuard} refuses a foreign page's WebSocket upgrade before Javalin sees it, and
+ * {@code /ws} is the {@link ControlSocket}'s. The handlers look up the current channel endpoints and token on each request, so a
  * reload can replace them while the listener stays bound. Thread-safe.
  */
 final class HttpApi implements AutoCloseable {
@@ -45,10 +48,13 @@ final class HttpApi implements AutoCloseable {
     /**
      * @param token the current gateway token, read on every request so a reload can change it
      * @param endpoints the channels' intake endpoints by path, asked on every request
+     * @param allowedOrigins the configured extra WebSocket origins, asked on every upgrade
      */
     HttpApi(GatewayConfig config, Supplier<Secret> token, RpcMethods rpc, EndpointLookup endpoints,
-            PrometheusMeterRegistry metrics, Supplier<JsonNode> health) {
-        this.standby = new Standby(new IntakeHandler(endpoints, token, rpc, config.isLoopbackBind()));
+            PrometheusMeterRegistry metrics, Supplier<JsonNode> health, ControlSocket controlSocket,
+            Supplier<List<String>> allowedOrigins) {
+        this.standby = new Standby(new OriginGuard(new IntakeHandler(endpoints, token, rpc, config.isLoopbackBind()),
+                config.bind(), allowedOrigins));
         this.app = Javalin.create(javalin -> {
             javalin.startup.showJavalinBanner = false;
             javalin.startup.showOldJavalinVersionWarning = false;
@@ -60,6 +66,14 @@ final class HttpApi implements AutoCloseable {
                 if (authorized(ctx, token.get())) {
                     ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
                 }
+            });
+            javalin.routes.ws(OriginGuard.WS_PATH, controlSocket::configure);
+            javalin.jetty.modifyWebSocketServletFactory(factory -> {
+                // Over the cap Jetty closes with 1009 (message too big) without reading the rest.
+                factory.setMaxTextMessageSize(ControlSocket.MAX_FRAME_BYTES);
+                factory.setMaxBinaryMessageSize(ControlSocket.MAX_FRAME_BYTES);
+                factory.setMaxFrameSize(ControlSocket.MAX_FRAME_BYTES);
+                factory.setIdleTimeout(ControlSocket.IDLE_TIMEOUT);
             });
             javalin.jetty.modifyServer(server -> {
                 // GracefulHandler counts the requests in flight, so a retired listener knows when it may close.

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -29,6 +30,8 @@ import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.ReloadConfig;
 import dev.ferry.config.Secret;
+import dev.ferry.control.ws.ControlSocket;
+import dev.ferry.events.EventHub;
 import dev.ferry.intake.Intake;
 import dev.ferry.intake.IntakeResponse;
 import dev.ferry.journal.AppendResult;
@@ -187,7 +190,8 @@ class HttpApiIT {
     private static HttpApi bareListener(RpcMethods rpc, EndpointLookup webhook) {
         GatewayConfig config = new GatewayConfig("127.0.0.1", 0, Secret.NONE, 1000, new ReloadConfig(1000, 1000));
         HttpApi api = new HttpApi(config, () -> Secret.NONE, rpc, webhook, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
-                () -> Json.object().put("ok", true));
+                () -> Json.object().put("ok", true), new ControlSocket(rpc, () -> Secret.NONE, () -> 1, "test", new EventHub()),
+                List::of);
         api.start();
         api.serve();
         return api;
