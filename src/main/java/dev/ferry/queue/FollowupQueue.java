@@ -8,6 +8,7 @@ import dev.ferry.config.DropPolicy;
 import dev.ferry.config.QueueMode;
 import dev.ferry.config.QueueSettings;
 import dev.ferry.journal.InboundMessage;
+import dev.ferry.time.DeadlineWait;
 
 /**
  * One session's followup queue (SPEC 3.2): the batches waiting for a turn, in arrival order, with the
@@ -124,8 +125,9 @@ final class FollowupQueue {
      */
     long drainDueAt(QueueSettings settings) {
         long oldest = firstQueuedAt >= 0 ? firstQueuedAt : lastEnqueuedAt;
-        return Math.min(saturatedSum(lastEnqueuedAt, settings.debounceMs()),
-                saturatedSum(oldest, settings.longestWaitMs()));
+        // Saturating: a window of Long.MAX_VALUE means never, not a negative time long past.
+        return Math.min(DeadlineWait.saturatedAdd(lastEnqueuedAt, settings.debounceMs()),
+                DeadlineWait.saturatedAdd(oldest, settings.longestWaitMs()));
     }
 
     /**
@@ -207,10 +209,5 @@ final class FollowupQueue {
             count += item.messages().size();
         }
         return count;
-    }
-
-    /** A deadline that saturates: a window of Long.MAX_VALUE means never, not a negative time long past. */
-    private static long saturatedSum(long at, long plusMillis) {
-        return plusMillis > Long.MAX_VALUE - at ? Long.MAX_VALUE : at + plusMillis;
     }
 }
