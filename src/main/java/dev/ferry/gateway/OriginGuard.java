@@ -1,6 +1,5 @@
 package dev.ferry.gateway;
 
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -47,10 +46,7 @@ final class OriginGuard extends Handler.Wrapper {
         String shown = origin.length() <= MAX_QUOTED ? origin : origin.substring(0, MAX_QUOTED) + "...";
         byte[] body = Json.bytes(Json.error("FORBIDDEN_ORIGIN", "Origin '" + shown
                 + "' may not open the WebSocket; it must be the gateway's own or listed in gateway.allowedOrigins"));
-        response.setStatus(403);
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
-        response.write(true, ByteBuffer.wrap(body), callback);
+        IntakeHandler.answer(response, callback, 403, body);
         return true;
     }
 }

@@ -1,7 +1,5 @@
 package dev.ferry.gateway;
 
-import java.nio.ByteBuffer;
-
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -37,12 +35,9 @@ final class Standby extends Handler.Wrapper {
         if (serving) {
             return super.handle(request, response, callback);
         }
-        response.setStatus(503);
         response.getHeaders().put(HttpHeader.RETRY_AFTER, 1);
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, NOT_YET.length);
         response.getHeaders().put(HttpHeader.CONNECTION, "close");
-        response.write(true, ByteBuffer.wrap(NOT_YET), callback);
+        IntakeHandler.answer(response, callback, 503, NOT_YET);
         return true;
     }
 }
