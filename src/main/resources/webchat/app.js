@@ -385,7 +385,8 @@
   }
 
   function handshake(socket) {
-    var params = { subscribe: { conversations: [conversation], status: true } };
+    // The page's messages are the web chat channel's (what the gateway assumes for a browser anyway).
+    var params = { channel: 'webchat', subscribe: { conversations: [conversation], status: true } };
     var token = storedToken();
     if (token) { params.auth = { token: token }; }
     request('connect', params).then(function (hello) {

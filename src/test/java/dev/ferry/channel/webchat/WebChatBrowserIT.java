@@ -141,6 +141,8 @@ class WebChatBrowserIT {
         waitFor("sessions becomes 1 from a status event", d -> field("sessions").equals("1"));
         awaitReply("echo: count me");
         assertThat(js("return window.__sameDocument === true;")).as("the page was not reloaded").isEqualTo(true);
+        assertThat(rpc.rpc("gateway.reload").body().path("ok").asBoolean()).isTrue();
+        waitFor("the generation follows the reload event", d -> field("generation").equals("2"));
         waitFor("the panel settles on what the status RPC says", d -> {
             JsonNode now = status();
             return field("sessions").equals(now.get("sessions").asText())
@@ -160,6 +162,9 @@ class WebChatBrowserIT {
         // A turn still running when SIGTERM arrives: the graceful stop lets it finish first.
         send("during the stop");
         waitFor("the message is acknowledged", d -> !userBubble("during the stop").getDomAttribute("class").contains("unsent"));
+        js("window.__states = []; var el = document.getElementById('conn-state');"
+                + "new MutationObserver(function () { window.__states.push(el.dataset.state); })"
+                + ".observe(el, {attributes: true, attributeFilter: ['data-state']});");
         gateway.process().destroy();
         assertThat(gateway.process().waitFor(30, TimeUnit.SECONDS)).as("the gateway stops on SIGTERM").isTrue();
         waitFor("the page shows it is reconnecting", d -> connState().equals("reconnecting"));
@@ -174,6 +179,10 @@ class WebChatBrowserIT {
         send("after the restart");
         awaitReply("echo: after the restart");
         awaitReply("echo: during the stop");
+        @SuppressWarnings("unchecked")
+        List<String> states = (List<String>) js("return window.__states;");
+        assertThat(states).as("the shutdown event, then backoff, then the connection again")
+                .containsSubsequence("stopping", "reconnecting", "connected");
 
         List<String> shownIds = agentReplyIds();
         assertThat(shownIds).as("no reply is shown twice").doesNotHaveDuplicates();
@@ -209,7 +218,7 @@ class WebChatBrowserIT {
         assertThat(driver.findElements(By.cssSelector("#messages [onerror]"))).isEmpty();
 
         Object unsafe = js("return Array.from(document.querySelectorAll('a')).filter(function (a) {"
-                + " var h = a.getDomAttribute('href'); return h !== null && !/^https?:\\/\\//i.test(h.trim()); }).length;");
+                + " var h = a.getAttribute('href'); return h !== null && !/^https?:\\/\\//i.test(h.trim()); }).length;");
         assertThat(unsafe).as("links whose href is not http(s)").isEqualTo(0L);
         WebElement click = reply.findElement(By.xpath(".//a[normalize-space()='click']"));
         assertThat(click.getDomAttribute("href")).as("the javascript: link is inert").isNull();
@@ -292,7 +301,7 @@ class WebChatBrowserIT {
     private JsonNode history() throws Exception {
         String conversation = (String) js("return document.getElementById('conversation-input').value;");
         GatewayClient.Answer answer = rpc.rpc("chat.history",
-                JSON.createObjectNode().put("conversation", conversation).toString());
+                JSON.createObjectNode().put("channel", "webchat").put("conversation", conversation).toString());
         assertThat(answer.body().path("ok").asBoolean()).as(answer.raw()).isTrue();
         return answer.body().at("/payload/exchanges");
     }
