@@ -101,6 +101,59 @@ class WebChatBrowserIT {
         assertThat(mine.getDomAttribute("data-message-id")).isNotBlank();
         assertThat(mine.findElement(By.cssSelector(".body")).getText()).isEqualTo("hello from the browser");
         assertThat(driver.findElements(By.cssSelector("#messages .msg.agent"))).hasSize(1);
+
+        // Shift+Enter is a new line in the message; Enter alone sends it.
+        WebElement composer = driver.findElement(By.id("composer"));
+        composer.sendKeys("line one", Keys.chord(Keys.SHIFT, Keys.ENTER), "line two");
+        assertThat(driver.findElements(By.cssSelector("#messages .msg.user"))).hasSize(1);
+        composer.sendKeys(Keys.ENTER);
+        awaitReply("echo: line one\nline two");
+        assertThat(userBubble("line one\nline two")).isNotNull();
+    }
+
+    @Test
+    void switchingTheConversationLoadsItsHistoryAndAReloadShowsThePastExchanges() throws Exception {
+        startGateway("");
+        openPage();
+        String first = conversationId();
+        assertThat(first).startsWith("web-");
+        send("in the first conversation");
+        awaitReply("echo: in the first conversation");
+
+        openConversation("second-" + Long.toHexString(System.nanoTime()));
+        waitFor("the view is the second conversation's", d -> d.findElements(By.cssSelector("#messages .msg")).isEmpty());
+        send("in the second conversation");
+        awaitReply("echo: in the second conversation");
+
+        openConversation(first);
+        awaitReply("echo: in the first conversation");
+        assertThat(userTexts()).containsExactly("in the first conversation");
+
+        driver.navigate().refresh();
+        waitFor("the page connects again", d -> connState().equals("connected"));
+        assertThat(conversationId()).as("the conversation id is kept in localStorage").isEqualTo(first);
+        awaitReply("echo: in the first conversation");
+        assertThat(userTexts()).containsExactly("in the first conversation");
+        assertThat(agentTexts()).containsExactly("echo: in the first conversation");
+    }
+
+    @Test
+    void aMessageTheFullQueueRefusesIsMarkedDroppedWithItsReason() throws Exception {
+        startGateway(", agent: { echo: { delayMs: 1500 } },"
+                + " messages: { queue: { mode: 'followup', debounceMs: 50, cap: 1, drop: 'new' } }");
+        openPage();
+
+        send("runs");
+        send("waits");
+        send("refused");
+
+        WebElement refused = userBubble("refused");
+        WebElement dropped = waitFor("the refused message is marked dropped",
+                d -> refused.findElements(By.cssSelector(".dropped")).stream().findFirst().orElse(null));
+        assertThat(dropped.getText()).startsWith("dropped: ").hasSizeGreaterThan("dropped: ".length());
+        assertThat(refused.findElements(By.cssSelector(".queued"))).isEmpty();
+        awaitReply("echo: waits");
+        assertThat(agentTexts()).contains("echo: runs", "echo: waits").doesNotContain("echo: refused");
     }
 
     @Test
@@ -242,7 +295,11 @@ class WebChatBrowserIT {
         assertThat(connState()).isEqualTo("needs-token");
         WebElement input = driver.findElement(By.id("token-input"));
         assertThat(input.getDomAttribute("type")).isEqualTo("password");
-        input.sendKeys(token, Keys.ENTER);
+        input.sendKeys("not-the-token", Keys.ENTER);
+        waitFor("a wrong token is refused and asked for again", d -> d.findElement(By.id("token-form")).isDisplayed()
+                && d.findElement(By.id("token-message")).getText().contains("refused"));
+        assertThat(connState()).isEqualTo("needs-token");
+        driver.findElement(By.id("token-input")).sendKeys(token, Keys.ENTER);
 
         waitFor("the page connects with the token", d -> connState().equals("connected"));
         assertThat(driver.findElement(By.id("token-form")).isDisplayed()).isFalse();
@@ -317,6 +374,16 @@ class WebChatBrowserIT {
         WebElement composer = driver.findElement(By.id("composer"));
         composer.sendKeys(text);
         composer.sendKeys(Keys.ENTER);
+    }
+
+    private String conversationId() {
+        return driver.findElement(By.id("conversation-input")).getDomProperty("value");
+    }
+
+    private void openConversation(String id) {
+        WebElement input = driver.findElement(By.id("conversation-input"));
+        input.clear();
+        input.sendKeys(id, Keys.ENTER);
     }
 
     private String connState() {
