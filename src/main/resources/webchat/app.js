@@ -517,7 +517,8 @@
       entry.inFlight = true;
       var socket = ws;
       sendChain = sendChain.then(function () {
-        if (!connected || ws !== socket) { entry.inFlight = false; return null; }
+        // The connection went away meanwhile; onclose already released the entry for the next one.
+        if (!connected || ws !== socket) { return null; }
         return request('chat.send', { conversation: entry.conversation, text: entry.text, messageId: messageId })
           .then(function () {
             entry.acked = true;
