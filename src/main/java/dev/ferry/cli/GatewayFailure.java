@@ -94,8 +94,9 @@ final class GatewayFailure extends Exception {
      * host, or the exception's own words.
      */
     static GatewayFailure unreachable(URI base, Throwable failure, Duration timeout) {
+        // Outermost first: the JDK wraps a connect timeout's ConnectException in an HttpConnectTimeoutException.
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof ConnectException && !(cause instanceof HttpConnectTimeoutException)) {
+            if (cause instanceof ConnectException) {
                 return notRunning(base);
             }
             if (cause instanceof HttpConnectTimeoutException) {

@@ -75,8 +75,10 @@ final class SendCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (!(timeoutSeconds > 0) || timeoutSeconds > Duration.ofDays(1).toSeconds()) {
-            System.err.println("ferry: --timeout: must be > 0 and at most a day, got " + timeoutSeconds);
+        long timeoutMillis = Math.round(timeoutSeconds * 1000);
+        if (timeoutMillis < 1 || timeoutSeconds > Duration.ofDays(1).toSeconds()) {
+            System.err.println("ferry: --timeout: must be at least 0.001 and at most a day (86400), got "
+                    + java.math.BigDecimal.valueOf(timeoutSeconds).stripTrailingZeros().toPlainString());
             return 2;
         }
         LoadedConfig loaded;
@@ -89,7 +91,7 @@ final class SendCommand implements Callable<Integer> {
         GatewayConfig gateway = loaded.config().gateway();
         Target target = new Target(RpcClient.base(gateway), gateway.authToken(), loaded.path());
         Message message = new Message(conversation, messageId == null ? "cli-" + UUID.randomUUID() : messageId,
-                String.join(" ", words), Duration.ofMillis(Math.round(timeoutSeconds * 1000)));
+                String.join(" ", words), Duration.ofMillis(timeoutMillis));
         return send(target, message, System.out, System.err);
     }
 
