@@ -40,6 +40,11 @@ public interface Channel extends AutoCloseable {
      */
     Optional<ChannelEndpoint> endpoint();
 
+    /** The files it serves to a browser while enabled (a page of its own); empty for most channels. */
+    default Optional<ChannelPages> pages() {
+        return Optional.empty();
+    }
+
     /** How its replies are sent under the committed configuration; empty: replies wait in the outbox. */
     Optional<ReplyTransport> replyTransport();
 

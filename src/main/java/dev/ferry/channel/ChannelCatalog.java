@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
+import dev.ferry.channel.webchat.WebchatPage;
 import dev.ferry.channel.webhook.WebhookChannel;
 
 /**
@@ -16,13 +17,20 @@ import dev.ferry.channel.webhook.WebhookChannel;
  */
 public record ChannelCatalog(List<Entry> entries) {
 
+    /** The channel of {@code chat.send} (SPEC 3.5) unless a web chat page sends it. */
+    public static final String CONTROL = "control";
+    /** The channel of the web chat page's messages. */
+    public static final String WEBCHAT = "webchat";
+
     /** The channels of this build (SPEC 1). */
     public static final ChannelCatalog BUILT_IN = new ChannelCatalog(List.of(
-            // Messages from the control surface (the chat.send RPC): the gateway itself is their adapter.
-            Entry.named("control"),
-            // Configured under channels.telegram and channels.webchat; their adapters come next.
+            // Messages from the control surface: chat.send over POST /rpc, the CLI, a control client.
+            Entry.adapter(CONTROL, () -> new ClientChannel(CONTROL, config -> true, null)),
+            // Configured under channels.telegram; its adapter comes next.
             Entry.named("telegram"),
-            Entry.named("webchat"),
+            // Messages from the web chat page, served at / by the channel, which sends them with chat.send over /ws.
+            Entry.adapter(WEBCHAT, () -> new ClientChannel(WEBCHAT, config -> config.channels().webchat().enabled(),
+                    new WebchatPage())),
             Entry.adapter(WebhookChannel.NAME, WebhookChannel::new)));
 
     public ChannelCatalog {

@@ -74,6 +74,8 @@ public final class Channels implements MessageSink, EndpointLookup, AutoCloseabl
     private final Map<String, InboundDebouncer> debouncers = new ConcurrentHashMap<>();
     /** Each channel endpoint by its path, with whether its channel is enabled; replaced whole under {@code lock}. */
     private volatile Map<String, Mounted> mounts = Map.of();
+    /** The pages of the enabled channels; replaced whole under {@code lock}. */
+    private volatile List<ChannelPages> pages = List.of();
 
     /**
      * @param toSessions the stage after the debouncers: session routing
@@ -209,6 +211,8 @@ public final class Channels implements MessageSink, EndpointLookup, AutoCloseabl
         }
         enabled = Set.copyOf(nowEnabled);
         mounts = mountsOf(running, enabled);
+        pages = running.values().stream().filter(channel -> nowEnabled.contains(channel.name()))
+                .flatMap(channel -> channel.pages().stream()).toList();
         configured = true;
         List<InboundDebouncer> closing = new ArrayList<>();
         for (Step step : steps) {
@@ -245,6 +249,17 @@ public final class Channels implements MessageSink, EndpointLookup, AutoCloseabl
     @Override
     public Optional<Mounted> endpointAt(String path) {
         return Optional.ofNullable(mounts.get(path));
+    }
+
+    /** The file an enabled channel serves at {@code path}, such as the web chat page at {@code /}. */
+    public Optional<ChannelPages.Page> pageAt(String path) {
+        for (ChannelPages served : pages) {
+            Optional<ChannelPages.Page> page = served.at(path);
+            if (page.isPresent()) {
+                return page;
+            }
+        }
+        return Optional.empty();
     }
 
     /**

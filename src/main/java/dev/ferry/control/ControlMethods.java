@@ -8,7 +8,7 @@ import dev.ferry.journal.Journal;
 import dev.ferry.queue.TurnScheduler;
 
 /**
- * The one table of control methods (SPEC 3.4): {@code POST /rpc} serves it, and so will the WebSocket.
+ * The one table of control methods (SPEC 3.4): {@code POST /rpc} and {@code GET /ws} serve it.
  * Each method is written once, here or in the class it names.
  */
 public final class ControlMethods {
@@ -18,10 +18,12 @@ public final class ControlMethods {
     /**
      * @param reload requests a reload with its trigger's name
      */
-    public static RpcMethods create(StatusRpc status, Journal journal, TurnScheduler turns, Outbox outbox,
-                                    ConfigRpc config, Function<String, CompletableFuture<ReloadOutcome>> reload) {
+    public static RpcMethods create(StatusRpc status, ChatRpc chat, Journal journal, TurnScheduler turns,
+                                    Outbox outbox, ConfigRpc config,
+                                    Function<String, CompletableFuture<ReloadOutcome>> reload) {
         RpcMethods methods = new RpcMethods();
         status.register(methods);
+        chat.register(methods);
         new SessionRpc(journal, turns).register(methods);
         new ReplyRpc(journal, outbox).register(methods);
         config.register(methods);

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.journal.Journal;
 import dev.ferry.queue.TurnScheduler;
 
-/** {@code sessions.list}, {@code chat.history} and {@code sessions.reset}: sessions as the journal keeps them. */
+/** {@code sessions.list} and {@code sessions.reset}: sessions as the journal keeps them. */
 final class SessionRpc {
 
     private final Journal journal;
@@ -21,9 +21,7 @@ final class SessionRpc {
     }
 
     void register(RpcMethods methods) {
-        methods.addSync("sessions.list", this::list)
-                .addSync("chat.history", this::history)
-                .add("sessions.reset", this::reset);
+        methods.addSync("sessions.list", this::list).add("sessions.reset", this::reset);
     }
 
     /** One page of sessions, most recently active first; {@code nextOffset} is null on the last page. */
@@ -40,19 +38,6 @@ final class SessionRpc {
         payload.set("sessions", sessions);
         payload.put("total", total);
         return offset + (long) limit < total ? payload.put("nextOffset", offset + limit) : payload.putNull("nextOffset");
-    }
-
-    private JsonNode history(ObjectNode params) {
-        String sessionKey = Params.requiredText(params, "sessionKey", "sessions.list");
-        ArrayNode exchanges = Json.MAPPER.createArrayNode();
-        journal.transcript(sessionKey, Params.limit(params)).forEach(exchange -> exchanges.addObject()
-                .put("turnId", exchange.turnId())
-                .put("prompt", exchange.prompt())
-                .put("reply", exchange.reply())
-                .put("completedAtEpochMs", exchange.completedAtEpochMs()));
-        ObjectNode payload = Json.object().put("sessionKey", sessionKey);
-        payload.set("exchanges", exchanges);
-        return payload;
     }
 
     /** Clears one session's transcript and {@code /queue} settings. */

@@ -20,8 +20,11 @@ public sealed interface GatewayEvent {
         }
     }
 
-    /** A piece of a turn's reply text as the backend produces it; not the reply, which comes committed. */
-    record TextDelta(String sessionKey, long turnId, String channel, String conversation, String text)
+    /**
+     * A piece of a turn's reply text as the backend produces it; not the reply, which comes committed under
+     * the same {@code replyId}.
+     */
+    record TextDelta(String sessionKey, long turnId, String replyId, String channel, String conversation, String text)
             implements GatewayEvent {}
 
     /** A turn ended; {@code detail} says why when it did not reply (the supersede reason, the error). */

@@ -23,6 +23,7 @@ import dev.ferry.config.LoadedConfig;
 import dev.ferry.config.Secret;
 import dev.ferry.control.BuildCheck;
 import dev.ferry.control.ConfigRpc;
+import dev.ferry.control.ChatRpc;
 import dev.ferry.control.ControlMethods;
 import dev.ferry.control.LiveState;
 import dev.ferry.control.ReloadOutcome;
@@ -75,8 +76,9 @@ public final class Gateway implements AutoCloseable {
             ConfigRpc configRpc = new ConfigRpc(() -> this.loaded, sequencer::requestReload, this::url, buildCheck);
             this.statusRpc = new StatusRpc(new LiveState(this::generation, () -> state.wireName(),
                     () -> stages.backend().name(), stages.debouncerRegistry::bufferedKeys), stages.journal, stages.turns);
-            this.rpcMethods = ControlMethods.create(statusRpc, stages.journal, stages.turns, stages.outbox, configRpc,
-                    this::reload);
+            ChatRpc chatRpc = new ChatRpc(stages.intake, stages.journal, () -> this.loaded.config(), stages.wallClock);
+            this.rpcMethods = ControlMethods.create(statusRpc, chatRpc, stages.journal, stages.turns, stages.outbox,
+                    configRpc, this::reload);
             this.controlSocket = new ControlSocket(rpcMethods, this::gatewayToken, this::generation, version(), stages.events);
             this.http = listener(config.gateway());
             stages.replay();
@@ -319,7 +321,7 @@ public final class Gateway implements AutoCloseable {
     /** The HTTP listener for {@code gateway}'s address; what it serves is the same for every address. */
     private HttpApi listener(GatewayConfig gateway) {
         return new HttpApi(gateway, this::gatewayToken, rpcMethods, stages.channels, stages.metrics, this::health,
-                controlSocket, () -> loaded.config().gateway().allowedOrigins());
+                controlSocket, () -> loaded.config().gateway().allowedOrigins(), stages.channels::pageAt);
     }
 
     JsonNode health() {

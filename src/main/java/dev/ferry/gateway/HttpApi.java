@@ -2,10 +2,13 @@ package dev.ferry.gateway;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.component.Graceful;
@@ -15,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.ferry.channel.EndpointLookup;
+import dev.ferry.channel.ChannelPages;
 import dev.ferry.control.Json;
 import dev.ferry.control.RpcMethods;
 import dev.ferry.control.ws.ControlSocket;
@@ -29,8 +33,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  * Ferry's HTTP listener. Every answer is JSON (metrics aside), the HTTP server's own errors included,
  * every refusal carries a code and a reason, and no request body over {@link #MAX_BODY_BYTES} is read.
  * The endpoints that read a body are served by {@link IntakeHandler} in front of Javalin, which then
- * reads none; {@link OriginGuard} refuses a foreign page's WebSocket upgrade before Javalin sees it, and
- * {@code /ws} is the {@link ControlSocket}'s. The handlers look up the current channel endpoints and token on each request, so a
+ * reads none; {@link OriginGuard} refuses a foreign page's WebSocket upgrade, and the
+ * {@link ControlSocket}'s handler upgrades {@code /ws}, and {@link PageHandler} serves the channels' pages (the web chat page), all in front of
+ * it; Javalin serves the rest. The handlers look up the current channel endpoints and token on each request, so a
  * reload can replace them while the listener stays bound. Thread-safe.
  */
 final class HttpApi implements AutoCloseable {
@@ -42,19 +47,20 @@ final class HttpApi implements AutoCloseable {
     private static final Duration RETIRE_GRACE = Duration.ofSeconds(10);
 
     private final Javalin app;
-    private final Standby standby;
+    /** Made with the server, in Javalin's set-up, before anything is served. */
+    private volatile Standby standby;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /**
      * @param token the current gateway token, read on every request so a reload can change it
      * @param endpoints the channels' intake endpoints by path, asked on every request
      * @param allowedOrigins the configured extra WebSocket origins, asked on every upgrade
+     * @param pages the files the enabled channels serve by path, asked on every {@code GET}
      */
     HttpApi(GatewayConfig config, Supplier<Secret> token, RpcMethods rpc, EndpointLookup endpoints,
             PrometheusMeterRegistry metrics, Supplier<JsonNode> health, ControlSocket controlSocket,
-            Supplier<List<String>> allowedOrigins) {
-        this.standby = new Standby(new OriginGuard(new IntakeHandler(endpoints, token, rpc, config.isLoopbackBind()),
-                config.bind(), allowedOrigins));
+            Supplier<List<String>> allowedOrigins, Function<String, Optional<ChannelPages.Page>> pages) {
+        IntakeHandler intake = new IntakeHandler(endpoints, token, rpc, config.isLoopbackBind());
         this.app = Javalin.create(javalin -> {
             javalin.startup.showJavalinBanner = false;
             javalin.startup.showOldJavalinVersionWarning = false;
@@ -67,15 +73,10 @@ final class HttpApi implements AutoCloseable {
                     ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
                 }
             });
-            javalin.routes.ws(OriginGuard.WS_PATH, controlSocket::configure);
-            javalin.jetty.modifyWebSocketServletFactory(factory -> {
-                // Over the cap Jetty closes with 1009 (message too big) without reading the rest.
-                factory.setMaxTextMessageSize(ControlSocket.MAX_FRAME_BYTES);
-                factory.setMaxBinaryMessageSize(ControlSocket.MAX_FRAME_BYTES);
-                factory.setMaxFrameSize(ControlSocket.MAX_FRAME_BYTES);
-                factory.setIdleTimeout(ControlSocket.IDLE_TIMEOUT);
-            });
             javalin.jetty.modifyServer(server -> {
+                // Upgrades /ws in front of Javalin; every other request goes on to the intake handler.
+                Handler upgrade = controlSocket.handler(server, new PageHandler(intake, pages));
+                this.standby = new Standby(new OriginGuard(upgrade, config.bind(), allowedOrigins));
                 // GracefulHandler counts the requests in flight, so a retired listener knows when it may close.
                 server.setHandler(new GracefulHandler(standby));
                 server.setErrorHandler(new ServerErrorHandler());

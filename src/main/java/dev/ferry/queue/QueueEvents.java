@@ -50,7 +50,7 @@ final class QueueEvents {
 
     void delta(Turn turn, String text) {
         InboundMessage last = turn.lastMessage();
-        publish(new GatewayEvent.TextDelta(turn.sessionKey(), turn.id(), last.channel(), last.conversation(), text));
+        publish(new GatewayEvent.TextDelta(turn.sessionKey(), turn.id(), turn.replyId(), last.channel(), last.conversation(), text));
     }
 
     void ended(Turn turn, TurnOutcome outcome, String detail) {

@@ -15,7 +15,7 @@ class EventHubTest {
     private final EventHub hub = new EventHub();
 
     private static GatewayEvent.TextDelta delta(String text) {
-        return new GatewayEvent.TextDelta("s", 1, "webhook", "c", text);
+        return new GatewayEvent.TextDelta("s", 1, "fr-test-1", "webhook", "c", text);
     }
 
     private static GatewayEvent.TurnEnded ended(long turn) {

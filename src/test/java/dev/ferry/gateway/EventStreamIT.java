@@ -126,6 +126,7 @@ class EventStreamIT {
     @Test
     void aSubscriberThatNeverReadsLosesOnlyItsOwnEventsAndEveryReplyStillArrives() throws Exception {
         start(", messages: { inbound: { debounceMs: 0 } }");
+        int gatewaysOwn = gateway.events().subscriberCount();
         EventSubscription stalled = gateway.events().subscribe(8);
         EventSubscription reader = gateway.events().subscribe(100_000);
         int conversations = 40;
@@ -147,7 +148,7 @@ class EventStreamIT {
         assertThat(all).filteredOn(GatewayEvent.ReplyDelivered.class::isInstance)
                 .hasSize(conversations * perConversation);
         assertThat(reader.lostDeltas()).isZero();
-        assertThat(gateway.events().subscriberCount()).as("the stalled one was let go").isEqualTo(1);
+        assertThat(gateway.events().subscriberCount()).as("the stalled one was let go").isEqualTo(gatewaysOwn + 1);
     }
 
     @Test

@@ -191,7 +191,7 @@ class HttpApiIT {
         GatewayConfig config = new GatewayConfig("127.0.0.1", 0, Secret.NONE, 1000, new ReloadConfig(1000, 1000));
         HttpApi api = new HttpApi(config, () -> Secret.NONE, rpc, webhook, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
                 () -> Json.object().put("ok", true), new ControlSocket(rpc, () -> Secret.NONE, () -> 1, "test", new EventHub()),
-                List::of);
+                List::of, path -> Optional.empty());
         api.start();
         api.serve();
         return api;

@@ -41,11 +41,12 @@ class QueueAndTurnEventsTest {
         List<GatewayEvent> all = events.all();
         assertThat(all).hasSize(4);
         TurnStarted started = (TurnStarted) all.get(0);
+        String replyId = fixture.turnReplies().get(0).replyId();
         assertThat(started).isEqualTo(new TurnStarted(SESSION, started.turnId(), message.channel(),
                 message.conversation(), List.of(message.messageId())));
         assertThat(all.subList(1, 3)).containsExactly(
-                new TextDelta(SESSION, started.turnId(), message.channel(), message.conversation(), "Hel"),
-                new TextDelta(SESSION, started.turnId(), message.channel(), message.conversation(), "lo!"));
+                new TextDelta(SESSION, started.turnId(), replyId, message.channel(), message.conversation(), "Hel"),
+                new TextDelta(SESSION, started.turnId(), replyId, message.channel(), message.conversation(), "lo!"));
         assertThat(all.get(3)).isEqualTo(new TurnEnded(SESSION, started.turnId(), TurnOutcome.REPLIED, null));
         assertThat(events.published().get(3).probe()).as("no reply handed to the transport yet").isZero();
         assertThat(fixture.turnReplies()).extracting(Reply::text).containsExactly("Hello!");

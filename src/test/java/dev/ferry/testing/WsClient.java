@@ -5,6 +5,8 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -110,6 +112,27 @@ public final class WsClient implements AutoCloseable {
             throw new AssertionError("no frame within " + PATIENCE);
         }
         return frame;
+    }
+
+    /** The next event named {@code event}, passing over every other unmatched frame; fails after the patience. */
+    public JsonNode nextEvent(String event) throws InterruptedException {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (true) {
+            JsonNode frame = unmatched.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            if (frame == null) {
+                throw new AssertionError("no '" + event + "' event within " + PATIENCE);
+            }
+            if ("event".equals(frame.path("type").asText()) && event.equals(frame.path("event").asText())) {
+                return frame.path("payload");
+            }
+        }
+    }
+
+    /** Unmatched frames already here, without waiting. */
+    public List<JsonNode> drainUnmatched() {
+        List<JsonNode> frames = new ArrayList<>();
+        unmatched.drainTo(frames);
+        return frames;
     }
 
     public CompletableFuture<Integer> closed() {

@@ -1,17 +1,20 @@
 package dev.ferry.control.ws;
 
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.ferry.channel.ChannelCatalog;
 import dev.ferry.config.Secret;
 import dev.ferry.control.Json;
 import dev.ferry.events.EventHub;
@@ -19,10 +22,12 @@ import dev.ferry.events.EventSubscription;
 import dev.ferry.events.GatewayEvent;
 
 /**
- * One WebSocket client (STYLE: one object per connection). It owns the connection's auth state, its
- * event subscription and its bounded send buffer, and nothing else touches them. Requests are answered
- * as their calls complete, so answers may come out of order; each carries its request's id. Events are
- * drained from the subscription on our executor, never on the publisher's thread. Thread-safe.
+ * One WebSocket client (STYLE: one object per connection). It owns the connection's auth state, the
+ * conversations it follows, its event subscription and its bounded send buffer, and nothing else touches
+ * them. Requests are answered as their calls complete, so answers may come out of order; each carries
+ * its request's id. A client follows the conversations it sends to or reads the history of, and any it
+ * names on connect, or all of them; events are drained from the subscription on our executor, never on
+ * the publisher's thread. Thread-safe.
  */
 final class ControlClient {
 
@@ -32,28 +37,42 @@ final class ControlClient {
     private static final int MAX_REASON = 120;
     /** How long a client that overflowed its buffer has to take the close frame before it is dropped. */
     private static final Duration OVERFLOW_GRACE = Duration.ofSeconds(2);
-    /** Reload and shutdown events only, so a small buffer is far more than a client ever lags by. */
-    private static final int EVENT_BUFFER = 64;
+    /**
+     * Events a client may lag by before its oldest deltas go; a reply or a queue change is never dropped
+     * for a slow reader, which is closed instead when only those fill the buffer.
+     */
+    private static final int EVENT_BUFFER = 1024;
 
     private final ControlSocket socket;
+    private final Outbound.Wire wire;
     private final Outbound outbound;
     private final Executor executor;
     private final EventSubscription events;
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
-    /** Set by a successful connect; read on every request. */
-    private volatile boolean connected;
+    /** Pings sent since the peer last showed it is there (a pong or a frame). */
+    private final AtomicInteger unansweredPings = new AtomicInteger();
+    /** {@link Follows#key} of each conversation followed; read on the publisher's thread. */
+    private final Set<String> followed = ConcurrentHashMap.newKeySet();
+    /** The token a successful connect presented; null until then. Read on every request and reload. */
+    private volatile Secret authorizedBy;
+    /** Whether this client follows every conversation (a control client asked to). */
+    private volatile boolean followsAll;
+    /** Whether this client asked for {@code status} events. */
+    private volatile boolean wantsStatus;
+    /** The channel of its chat.send and chat.history when they name none: a browser page is the web chat. */
+    private volatile String channel;
 
     ControlClient(ControlSocket socket, Outbound.Wire wire, ScheduledExecutorService executor, EventHub hub,
-                  int maxFrames, long maxChars) {
+                  boolean fromBrowser, int maxFrames, long maxChars) {
         this.socket = socket;
+        this.wire = wire;
         this.executor = executor;
+        this.channel = fromBrowser ? ChannelCatalog.WEBCHAT : ChannelCatalog.CONTROL;
         this.outbound = new Outbound(wire, executor,
                 task -> executor.schedule(task, OVERFLOW_GRACE.toMillis(), TimeUnit.MILLISECONDS),
                 maxFrames, maxChars, () -> closed.complete(null));
-        this.events = hub.subscribe(EVENT_BUFFER,
-                event -> event instanceof GatewayEvent.ReloadApplied || event instanceof GatewayEvent.ShuttingDown,
-                this::scheduleDrain);
+        this.events = hub.subscribe(EVENT_BUFFER, this::wants, this::scheduleDrain);
     }
 
     /** One text frame from the client, on Jetty's thread; it does not wait for the call it starts. */
@@ -67,15 +86,36 @@ final class ControlClient {
             connect(request);
             return;
         }
-        if (!connected && socket.token().isPresent()) {
+        if (authorizedBy == null && socket.token().isPresent()) {
             outbound.send(WsFrames.error(request.id(), "UNAUTHORIZED",
                     "send {\"type\":\"req\",\"method\":\"connect\",\"params\":{\"auth\":{\"token\":...}}} first"));
             return;
         }
         JsonNode id = request.id();
         String method = request.method();
-        socket.methods().call(method, request.params()).whenComplete((payload, failure) ->
+        JsonNode params = request.params();
+        if (Follows.isChat(method) && params != null && params.isObject()) {
+            params = withChannel((ObjectNode) params);
+        }
+        socket.methods().call(method, params).whenComplete((payload, failure) ->
                 outbound.send(failure == null ? WsFrames.ok(id, payload) : WsFrames.failure(id, method, failure)));
+    }
+
+    /**
+     * A chat call names its channel (this client's, unless it chose), and its conversation is followed
+     * from before the call, so no event of the reply it causes or the history it reads can slip past.
+     */
+    private ObjectNode withChannel(ObjectNode params) {
+        ObjectNode given = params.deepCopy();
+        if (!given.hasNonNull("channel")) {
+            given.put("channel", channel);
+        }
+        JsonNode conversation = given.get("conversation");
+        JsonNode named = given.get("channel");
+        if (conversation != null && conversation.isTextual() && named.isTextual()) {
+            followed.add(Follows.key(named.textValue(), conversation.textValue().trim()));
+        }
+        return given;
     }
 
     void onBinary() {
@@ -83,7 +123,10 @@ final class ControlClient {
                 "frame: binary frames are not supported; send JSON text frames"));
     }
 
-    /** {@code connect {auth:{token}}}: checks the token in constant time; a wrong one ends the connection. */
+    /**
+     * {@code connect {auth:{token}, channel?, subscribe?:{conversations, all, status}}}: checks the token in
+     * constant time (a wrong one ends the connection), then takes what the client follows.
+     */
     private void connect(WsFrames.Request request) {
         JsonNode params = request.params();
         if (params != null && !params.isNull() && !params.isObject()) {
@@ -101,13 +144,37 @@ final class ControlClient {
                 return;
             }
         }
-        connected = true;
+        Follows follows;
+        try {
+            follows = Follows.read(params, channel);
+        } catch (IllegalArgumentException e) {
+            outbound.send(WsFrames.error(request.id(), "INVALID_PARAMS", e.getMessage()));
+            return;
+        }
+        channel = follows.channel();
+        followed.addAll(follows.keys());
+        followsAll = follows.all();
+        wantsStatus = follows.status();
+        authorizedBy = expected;
         ObjectNode hello = Json.object()
                 .put("server", "ferry")
                 .put("version", socket.version())
-                .put("generation", socket.generation());
+                .put("generation", socket.generation())
+                .put("channel", channel);
         socket.methods().methods().forEach(hello.putArray("methods")::add);
         outbound.send(WsFrames.ok(request.id(), hello));
+    }
+
+    /** On the publisher's thread, so it only looks: the gateway's own events, and those it follows. */
+    private boolean wants(GatewayEvent event) {
+        if (event.sessionKey() == null) {
+            return !(event instanceof GatewayEvent.EventsLost);
+        }
+        if (followsAll) {
+            return Follows.carriesChat(event);
+        }
+        String key = Follows.keyOf(event);
+        return key != null && followed.contains(key);
     }
 
     /** On the publisher's thread: only hands the drain to our executor, once per burst. */
@@ -121,10 +188,17 @@ final class ControlClient {
         drainScheduled.set(false);
         for (GatewayEvent event : events.drain()) {
             if (event instanceof GatewayEvent.ReloadApplied reload) {
-                outbound.send(WsFrames.event("reload", generation(reload.generation())));
+                outbound.send(WsFrames.event("reload", Json.object().put("generation", reload.generation())));
+                Secret now = socket.token();
+                if (now.isPresent() && !now.equals(authorizedBy)) {
+                    // The token this client showed (or did not need) no longer opens the gateway.
+                    outbound.closeAfterQueued(POLICY_VIOLATION, "the gateway token changed; connect again");
+                }
             } else if (event instanceof GatewayEvent.ShuttingDown stop) {
-                outbound.send(WsFrames.event("shutdown", generation(stop.generation())));
+                outbound.send(WsFrames.event("shutdown", Json.object().put("generation", stop.generation())));
                 outbound.closeAfterQueued(GOING_AWAY, "gateway stopping");
+            } else {
+                ChatFrames.of(event).ifPresent(outbound::send);
             }
         }
         String reason = events.closeReason();
@@ -135,10 +209,29 @@ final class ControlClient {
         }
     }
 
-    private static ObjectNode generation(long generation) {
-        ObjectNode payload = Json.object();
-        payload.set("generation", LongNode.valueOf(generation));
-        return payload;
+    /** A {@code status} event, for a client that asked for them. */
+    void status(JsonNode payload) {
+        if (wantsStatus) {
+            outbound.send(WsFrames.event("status", payload));
+        }
+    }
+
+    /** The peer showed it is there: a pong or a frame. */
+    void heard() {
+        unansweredPings.set(0);
+    }
+
+    /**
+     * The ping round: pings the peer, or, when it answered none of the last {@code maxUnanswered},
+     * drops the connection and answers false.
+     */
+    boolean ping(int maxUnanswered) {
+        if (unansweredPings.getAndIncrement() >= maxUnanswered) {
+            wire.disconnect();
+            return false;
+        }
+        outbound.ping();
+        return true;
     }
 
     /**
@@ -152,7 +245,7 @@ final class ControlClient {
         });
     }
 
-    /** The connection ended (closed by either side, or failed): our subscription goes with it. */
+    /** The connection ended (closed by either side, failed, or dropped): our subscription goes with it. */
     void ended() {
         events.close();
         closed.complete(null);

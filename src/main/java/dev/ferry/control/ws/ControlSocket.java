@@ -1,9 +1,10 @@
 package dev.ferry.control.ws;
 
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -15,31 +16,37 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.ferry.config.Secret;
 import dev.ferry.control.RpcMethods;
 import dev.ferry.events.EventHub;
-import io.javalin.websocket.WsConfig;
-import io.javalin.websocket.WsContext;
 
 /**
  * {@code GET /ws}: the WebSocket control protocol of SPEC 3.5 over the one table of RPC methods that
  * {@code POST /rpc} serves. It keeps one {@link ControlClient} per connection and one named thread on
- * which every client's events are drained and its next frame sent, so no publisher and no Jetty thread
- * ever waits for a client. One per gateway, across listeners; thread-safe.
+ * which every client's events are drained, its next frame sent and its ping timed, so no publisher and no
+ * Jetty thread ever waits for a client. Served on Jetty's own WebSocket API rather than Javalin's, which
+ * hides pongs: a connection that answers no ping is dead however open its socket looks, and is dropped.
+ * One per gateway, across listeners; thread-safe.
  */
 public final class ControlSocket implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlSocket.class);
 
+    public static final String PATH = "/ws";
     /** No frame over this is read (SPEC 3.5: the same cap as an HTTP body); Jetty closes with 1009. */
     public static final int MAX_FRAME_BYTES = 1 << 20;
     /** Server pings at this period keep an idle connection's path open and show the peer is there. */
     public static final Duration PING_EVERY = Duration.ofSeconds(15);
-    /** A connection with nothing read or written for this long is dead and is closed by Jetty. */
+    /** A connection that answered none of this many pings in a row is dead, and is dropped. */
+    static final int MAX_UNANSWERED_PINGS = 2;
+    /** A connection with nothing read or written for this long is closed by Jetty (one that is not yet pinged). */
     public static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
     /** Frames a client may fall behind by; a client that stops reading is closed rather than buffered. */
     private static final int MAX_QUEUED_FRAMES = 1024;
@@ -51,24 +58,31 @@ public final class ControlSocket implements AutoCloseable {
     private final LongSupplier generation;
     private final String version;
     private final EventHub hub;
+    private final Duration pingEvery;
     /**
      * One thread, so each client's drains and sends run in the order they were asked for (a shutdown
      * event before its close). Its tasks never block: a write is asynchronous.
      */
     private final ScheduledThreadPoolExecutor executor;
-    /** By Javalin's session id, which every callback of one connection carries. */
-    private final Map<String, ControlClient> clients = new ConcurrentHashMap<>();
+    private final Set<ControlClient> clients = ConcurrentHashMap.newKeySet();
+    private final StatusFeed statusFeed;
 
     /**
      * @param token the current gateway token, read on every connect so a reload can change it
      * @param generation the current generation, told to a client on connect
      */
     public ControlSocket(RpcMethods methods, Supplier<Secret> token, LongSupplier generation, String version, EventHub hub) {
+        this(methods, token, generation, version, hub, PING_EVERY);
+    }
+
+    ControlSocket(RpcMethods methods, Supplier<Secret> token, LongSupplier generation, String version, EventHub hub,
+                  Duration pingEvery) {
         this.methods = methods;
         this.token = token;
         this.generation = generation;
         this.version = version;
         this.hub = hub;
+        this.pingEvery = pingEvery;
         String name = "ferry-ws-" + INSTANCES.incrementAndGet();
         // Tasks due at once run in the order they were given; after close a client's last drain or send
         // matters to no one, so it is discarded.
@@ -78,44 +92,95 @@ public final class ControlSocket implements AutoCloseable {
             return thread;
         }, new ThreadPoolExecutor.DiscardPolicy());
         executor.setRemoveOnCancelPolicy(true);
+        executor.scheduleWithFixedDelay(this::pingAll, pingEvery.toMillis(), pingEvery.toMillis(), TimeUnit.MILLISECONDS);
+        this.statusFeed = new StatusFeed(methods, hub, executor, clients);
     }
 
-    /** Wires the connection's life cycle into Javalin's handlers for the {@code /ws} route. */
-    public void configure(WsConfig ws) {
-        ws.onConnect(ctx -> {
-            ControlClient client = new ControlClient(this, wire(ctx.session), executor, hub, MAX_QUEUED_FRAMES,
-                    MAX_QUEUED_CHARS);
-            clients.put(ctx.sessionId(), client);
-            ctx.enableAutomaticPings(PING_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    /**
+     * The handler that upgrades {@value #PATH} on {@code server}'s listener and passes every other
+     * request to {@code next}: one per listener, all serving this socket's clients.
+     */
+    public Handler.Wrapper handler(Server server, Handler next) {
+        WebSocketUpgradeHandler upgrade = WebSocketUpgradeHandler.from(server, container -> {
+            // Over the cap Jetty closes with 1009 (message too big) without reading the rest.
+            container.setMaxTextMessageSize(MAX_FRAME_BYTES);
+            container.setMaxBinaryMessageSize(MAX_FRAME_BYTES);
+            container.setMaxFrameSize(MAX_FRAME_BYTES);
+            container.setIdleTimeout(IDLE_TIMEOUT);
+            container.addMapping(PATH, (request, response, callback) ->
+                    new Connection(request.getHeaders().get("Origin") != null));
         });
-        ws.onMessage(ctx -> {
-            ControlClient client = client(ctx);
-            if (client != null) {
-                client.onText(ctx.message());
+        upgrade.setHandler(next);
+        return upgrade;
+    }
+
+    /**
+     * Jetty's side of one connection: hands each callback to its client, and the pongs to its liveness.
+     * Public only because Jetty calls it through method handles; nothing else makes one.
+     */
+    public final class Connection implements Session.Listener.AutoDemanding {
+        private final boolean fromBrowser;
+        /** Set on open, before any other callback of the connection. */
+        private volatile ControlClient client;
+
+        private Connection(boolean fromBrowser) {
+            this.fromBrowser = fromBrowser;
+        }
+
+        @Override
+        public void onWebSocketOpen(Session session) {
+            ControlClient opened = new ControlClient(ControlSocket.this, wire(session), executor, hub, fromBrowser,
+                    MAX_QUEUED_FRAMES, MAX_QUEUED_CHARS);
+            client = opened;
+            clients.add(opened);
+        }
+
+        @Override
+        public void onWebSocketText(String message) {
+            client.heard();
+            client.onText(message);
+        }
+
+        @Override
+        public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
+            callback.succeed();
+            client.heard();
+            client.onBinary();
+        }
+
+        @Override
+        public void onWebSocketPong(ByteBuffer payload) {
+            client.heard();
+        }
+
+        @Override
+        public void onWebSocketClose(int statusCode, String reason) {
+            ended();
+        }
+
+        @Override
+        public void onWebSocketError(Throwable cause) {
+            log.debug("ws connection failed", cause);
+            ended();
+        }
+
+        private void ended() {
+            ControlClient ended = client;
+            if (ended != null && clients.remove(ended)) {
+                ended.ended();
             }
-        });
-        ws.onBinaryMessage(ctx -> {
-            ControlClient client = client(ctx);
-            if (client != null) {
-                client.onBinary();
+        }
+    }
+
+    private void pingAll() {
+        for (ControlClient client : clients) {
+            if (!client.ping(MAX_UNANSWERED_PINGS)) {
+                log.info("ws client dropped: it answered none of {} pings over {} ms", MAX_UNANSWERED_PINGS,
+                        MAX_UNANSWERED_PINGS * pingEvery.toMillis());
+                if (clients.remove(client)) {
+                    client.ended();
+                }
             }
-        });
-        ws.onClose(ctx -> ended(ctx));
-        ws.onError(ctx -> {
-            log.debug("ws connection failed session={}", ctx.sessionId(), ctx.error());
-            ended(ctx);
-        });
-    }
-
-    private ControlClient client(WsContext ctx) {
-        return clients.get(ctx.sessionId());
-    }
-
-    private void ended(WsContext ctx) {
-        ctx.disableAutomaticPings();
-        ControlClient client = clients.remove(ctx.sessionId());
-        if (client != null) {
-            client.ended();
         }
     }
 
@@ -124,6 +189,11 @@ public final class ControlSocket implements AutoCloseable {
             @Override
             public void sendText(String text, Callback callback) {
                 session.sendText(text, callback);
+            }
+
+            @Override
+            public void sendPing(Callback callback) {
+                session.sendPing(ByteBuffer.allocate(0), callback);
             }
 
             @Override
@@ -165,7 +235,7 @@ public final class ControlSocket implements AutoCloseable {
      */
     public void closeAll(Duration grace) {
         List<CompletableFuture<Void>> closing = new ArrayList<>();
-        for (ControlClient client : clients.values()) {
+        for (ControlClient client : clients) {
             client.goAway();
             closing.add(client.closed());
         }
@@ -183,6 +253,7 @@ public final class ControlSocket implements AutoCloseable {
     /** Stops our thread; the connections themselves close with their listener. */
     @Override
     public void close() {
+        statusFeed.close();
         executor.shutdownNow();
     }
 }

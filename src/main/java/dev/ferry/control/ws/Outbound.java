@@ -28,6 +28,9 @@ final class Outbound {
     interface Wire {
         void sendText(String text, Callback callback);
 
+        /** A ping, outside the queue of frames: it shows the peer is there, not what it was sent. */
+        void sendPing(Callback callback);
+
         void close(int code, String reason, Callback callback);
 
         /** Drops the connection without a close handshake. */
@@ -116,6 +119,19 @@ final class Outbound {
             lock.unlock();
         }
         pump();
+    }
+
+    /** Sends a ping unless the connection is closing or gone. */
+    void ping() {
+        lock.lock();
+        try {
+            if (closing != null || done) {
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        wire.sendPing(Callback.from(() -> {}, this::failed));
     }
 
     /** Frames waiting to be written. */

@@ -152,7 +152,7 @@ final class SqliteReads implements AutoCloseable {
                 select.setInt(2, limit);
                 ResultSet rows = select.executeQuery();
                 while (rows.next()) {
-                    exchanges.add(new Exchange(rows.getLong(1), rows.getString(2), rows.getString(3), rows.getLong(4)));
+                    exchanges.add(new Exchange(rows.getLong(1), replyIds.forTurn(rows.getLong(1)), rows.getString(2), rows.getString(3), rows.getLong(4)));
                 }
             }
             Collections.reverse(exchanges);

@@ -31,6 +31,11 @@ class OutboundTest {
         }
 
         @Override
+        public void sendPing(Callback callback) {
+            callback.succeed();
+        }
+
+        @Override
         public void close(int code, String reason, Callback callback) {
             closedWith = code + " " + reason;
             callback.succeed();

@@ -1,0 +1,68 @@
+package dev.ferry.control.ws;
+
+import java.util.Locale;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.ferry.control.Json;
+import dev.ferry.events.GatewayEvent;
+
+/**
+ * The {@code chat} and {@code queue} events of SPEC 3.5, made from the gateway's events. A reply streams
+ * as {@code final:false} pieces, to be appended, and ends with one {@code final:true} event that carries
+ * the whole text under the same {@code replyId}, so a client that lost pieces still shows the reply
+ * whole. A message held behind a busy turn is {@code queued} until a {@code started} event lists it.
+ * Stateless.
+ */
+final class ChatFrames {
+
+    private ChatFrames() {}
+
+    static Optional<String> of(GatewayEvent event) {
+        if (event instanceof GatewayEvent.TextDelta delta) {
+            return Optional.of(chat(delta.channel(), delta.conversation(), delta.replyId(), delta.turnId(),
+                    delta.text(), false));
+        }
+        if (event instanceof GatewayEvent.ReplyCommitted reply) {
+            ObjectNode payload = payload(reply.channel(), reply.conversation())
+                    .put("replyId", reply.replyId())
+                    .put("turnId", reply.turnId())
+                    .put("text", reply.text())
+                    .put("final", true);
+            reply.inReplyTo().forEach(payload.putArray("inReplyTo")::add);
+            return Optional.of(WsFrames.event("chat", payload));
+        }
+        if (event instanceof GatewayEvent.QueueChanged queue) {
+            ObjectNode payload = payload(queue.channel(), queue.conversation())
+                    .put("messageId", queue.messageId())
+                    .put("change", queue.change().name().toLowerCase(Locale.ROOT))
+                    .put("queued", queue.queued());
+            if (queue.reason() != null) {
+                payload.put("reason", queue.reason());
+            }
+            return Optional.of(WsFrames.event("queue", payload));
+        }
+        if (event instanceof GatewayEvent.TurnStarted started) {
+            ObjectNode payload = payload(started.channel(), started.conversation())
+                    .put("change", "started")
+                    .put("turnId", started.turnId());
+            started.messageIds().forEach(payload.putArray("messageIds")::add);
+            return Optional.of(WsFrames.event("queue", payload));
+        }
+        return Optional.empty();
+    }
+
+    private static String chat(String channel, String conversation, String replyId, long turnId, String text,
+                               boolean isFinal) {
+        return WsFrames.event("chat", payload(channel, conversation)
+                .put("replyId", replyId)
+                .put("turnId", turnId)
+                .put("text", text)
+                .put("final", isFinal));
+    }
+
+    private static ObjectNode payload(String channel, String conversation) {
+        return Json.object().put("conversation", conversation).put("channel", channel);
+    }
+}
