@@ -48,6 +48,7 @@ import dev.ferry.config.Secret;
 final class SendCommand implements Callable<Integer> {
 
     static final String DEFAULT_CONVERSATION = "cli";
+    private static final String CONTROL_CHANNEL = "control";
 
     @Mixin
     ConfigOption config;
@@ -106,6 +107,12 @@ final class SendCommand implements Callable<Integer> {
             err.println("ferry: " + failure.getMessage());
             return failure.exitCode();
         }
+    }
+
+    /** An event of {@code conversation} on channel {@code control}, where chat.send puts its messages. */
+    private static boolean isOurConversation(JsonNode payload, String conversation) {
+        return conversation.equals(payload.path("conversation").asText())
+                && CONTROL_CHANNEL.equals(payload.path("channel").asText(CONTROL_CHANNEL));
     }
 
     /** One message's round trip on one connection: connect, chat.send, then events until the final. */
@@ -209,7 +216,7 @@ final class SendCommand implements Callable<Integer> {
         }
 
         private void onQueue(JsonNode payload) throws GatewayFailure {
-            if (!message.conversation().equals(payload.path("conversation").asText())) {
+            if (!isOurConversation(payload, message.conversation())) {
                 return;
             }
             String change = payload.path("change").asText();
@@ -294,7 +301,7 @@ final class SendCommand implements Callable<Integer> {
 
         /** Returns true when this was our final, now printed. */
         boolean onChat(JsonNode payload) {
-            if (!conversation.equals(payload.path("conversation").asText())) {
+            if (!isOurConversation(payload, conversation)) {
                 return false;
             }
             String id = payload.path("replyId").asText();
