@@ -1,10 +1,10 @@
 package dev.ferry.cli;
 
 import java.io.IOException;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.ferry.config.ConfigException;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.LoadedConfig;
 
@@ -15,13 +15,11 @@ final class RpcCommand {
 
     /** Prints the payload (or the error) and returns the exit code. */
     static int run(ConfigOption config, String method, JsonNode params) throws InterruptedException {
-        LoadedConfig loaded;
-        try {
-            loaded = config.load();
-        } catch (ConfigException e) {
-            System.err.println("ferry: invalid configuration: " + String.join("; ", e.errors()));
+        Optional<LoadedConfig> found = config.loadOrExplain();
+        if (found.isEmpty()) {
             return 1;
         }
+        LoadedConfig loaded = found.get();
         GatewayConfig gateway = loaded.config().gateway();
         RpcClient client = new RpcClient(gateway);
         try {

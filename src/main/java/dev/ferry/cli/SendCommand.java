@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -18,7 +19,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import dev.ferry.config.ConfigException;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.LoadedConfig;
 import dev.ferry.config.Secret;
@@ -82,13 +82,11 @@ final class SendCommand implements Callable<Integer> {
                     + java.math.BigDecimal.valueOf(timeoutSeconds).stripTrailingZeros().toPlainString());
             return 2;
         }
-        LoadedConfig loaded;
-        try {
-            loaded = config.load();
-        } catch (ConfigException e) {
-            System.err.println("ferry: invalid configuration: " + String.join("; ", e.errors()));
+        Optional<LoadedConfig> found = config.loadOrExplain();
+        if (found.isEmpty()) {
             return 1;
         }
+        LoadedConfig loaded = found.get();
         GatewayConfig gateway = loaded.config().gateway();
         Target target = new Target(RpcClient.base(gateway), gateway.authToken(), loaded.path());
         Message message = new Message(conversation, messageId == null ? "cli-" + UUID.randomUUID() : messageId,
