@@ -1,6 +1,7 @@
 package dev.ferry.cli;
 
 import java.nio.file.Path;
+import java.util.Optional;
 
 import picocli.CommandLine.Option;
 
@@ -21,5 +22,18 @@ final class ConfigOption {
 
     LoadedConfig load() throws ConfigException {
         return ConfigLoader.load(resolve());
+    }
+
+    /**
+     * For a command that talks to a running gateway: the configuration that says where it is, or empty
+     * having printed why the file is invalid (the command then exits 1).
+     */
+    Optional<LoadedConfig> loadOrExplain() {
+        try {
+            return Optional.of(load());
+        } catch (ConfigException e) {
+            System.err.println("ferry: invalid configuration: " + String.join("; ", e.errors()));
+            return Optional.empty();
+        }
     }
 }

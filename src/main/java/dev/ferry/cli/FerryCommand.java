@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code ferry} entry point. */
 @Command(name = "ferry", mixinStandardHelpOptions = true, versionProvider = FerryCommand.Version.class,
         description = "A self-hosted gateway between messaging channels and an AI agent.",
-        subcommands = {GatewayCommand.class, ConfigCommand.class, StatusCommand.class, ReloadCommand.class,
+        subcommands = {GatewayCommand.class, ConfigCommand.class, StatusCommand.class, SendCommand.class, ReloadCommand.class,
                 SelfCheckCommand.class})
 public final class FerryCommand implements Runnable {
 

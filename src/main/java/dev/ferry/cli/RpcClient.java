@@ -7,6 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,13 +26,27 @@ final class RpcClient {
         }
     }
 
+    /** How long a call may take, the reload's drain included. */
+    static final Duration TIMEOUT = Duration.ofMinutes(2);
+
     private final GatewayConfig gateway;
+    private final URI base;
     private final URI endpoint;
 
     RpcClient(GatewayConfig gateway) {
         this.gateway = gateway;
+        this.base = base(gateway);
+        this.endpoint = base.resolve("/rpc");
+    }
+
+    /** {@code http://host:port} of the gateway the configuration describes; a wildcard bind is reached on loopback. */
+    static URI base(GatewayConfig gateway) {
         String host = gateway.bind().equals("0.0.0.0") ? "127.0.0.1" : gateway.bind().equals("::") ? "::1" : gateway.bind();
-        this.endpoint = URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + gateway.port() + "/rpc");
+        return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + gateway.port());
+    }
+
+    URI base() {
+        return base;
     }
 
     URI endpoint() {
@@ -43,14 +58,18 @@ final class RpcClient {
         if (params != null) {
             request.set("params", params);
         }
-        HttpRequest.Builder builder = HttpRequest.newBuilder(endpoint).timeout(Duration.ofSeconds(120))
+        HttpRequest.Builder builder = HttpRequest.newBuilder(endpoint).timeout(TIMEOUT)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(request.toString()));
         if (gateway.authToken().isPresent()) {
             builder.header("Authorization", "Bearer " + gateway.authToken().reveal());
         }
         HttpResponse<String> response = HttpClient.newHttpClient().send(builder.build(), HttpResponse.BodyHandlers.ofString());
-        return new Answer(response.statusCode(), JSON.readTree(response.body()));
+        try {
+            return new Answer(response.statusCode(), JSON.readTree(response.body()));
+        } catch (JsonProcessingException e) {
+            throw new IOException("HTTP " + response.statusCode() + " with a body that is not JSON; is this a Ferry gateway?", e);
+        }
     }
 
     static String pretty(JsonNode node) throws IOException {

@@ -146,6 +146,29 @@ class ChatOverWebSocketIT {
     }
 
     @Test
+    void aClientThatNeverReadsDoesNotDelayAnotherClientsReplies() throws Exception {
+        start("");
+        // It follows every conversation and reads nothing: its frames pile up behind its own socket.
+        WsClient stalled = WsClient.open(gateway.url(), null, false);
+        clients.add(stalled);
+        stalled.sendText("{\"type\":\"req\",\"id\":\"c\",\"method\":\"connect\",\"params\":{\"subscribe\":{\"all\":true}}}");
+        WsClient lively = connected(null);
+        String padding = "x".repeat(8 * 1024);
+        int messages = 200;
+        for (int i = 0; i < messages; i++) {
+            payloadOf(lively.call("s" + i, "chat.send", json("{'conversation':'c" + (i % 20) + "','text':'m" + i + " "
+                    + padding + "'}")));
+        }
+        List<String> replies = new ArrayList<>();
+        for (int i = 0; i < messages; i++) {
+            replies.add(awaitFinal(lively, null).path("text").asText().split(" ")[1]);
+        }
+        assertThat(replies).hasSize(messages).doesNotHaveDuplicates();
+        assertThat(stalled.closed().isDone() ? stalled.closed().join() : 1008).as("closed, if at all, for its overflow")
+                .isEqualTo(1008);
+    }
+
+    @Test
     void aClientThatAskedForStatusGetsItAfterTheGatewayChanges() throws Exception {
         start("");
         WsClient panel = connected("{'subscribe':{'status':true}}");

@@ -19,6 +19,11 @@ final class ChatFrames {
 
     private ChatFrames() {}
 
+    /** Whether the frame of {@code event} is one a client that falls behind may lose: a streamed piece. */
+    static boolean mayBeLost(GatewayEvent event) {
+        return event instanceof GatewayEvent.TextDelta;
+    }
+
     static Optional<String> of(GatewayEvent event) {
         if (event instanceof GatewayEvent.TextDelta delta) {
             return Optional.of(chat(delta.channel(), delta.conversation(), delta.replyId(), delta.turnId(),

@@ -197,6 +197,8 @@ final class ControlClient {
             } else if (event instanceof GatewayEvent.ShuttingDown stop) {
                 outbound.send(WsFrames.event("shutdown", Json.object().put("generation", stop.generation())));
                 outbound.closeAfterQueued(GOING_AWAY, "gateway stopping");
+            } else if (ChatFrames.mayBeLost(event)) {
+                ChatFrames.of(event).ifPresent(outbound::offer);
             } else {
                 ChatFrames.of(event).ifPresent(outbound::send);
             }

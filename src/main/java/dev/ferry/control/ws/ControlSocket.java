@@ -13,6 +13,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -66,6 +67,8 @@ public final class ControlSocket implements AutoCloseable {
     private final ScheduledThreadPoolExecutor executor;
     private final Set<ControlClient> clients = ConcurrentHashMap.newKeySet();
     private final StatusFeed statusFeed;
+    /** Ping rounds run so far, so a test can wait for rounds rather than time. */
+    private final AtomicLong pingRounds = new AtomicLong();
 
     /**
      * @param token the current gateway token, read on every connect so a reload can change it
@@ -173,6 +176,7 @@ public final class ControlSocket implements AutoCloseable {
     }
 
     private void pingAll() {
+        pingRounds.incrementAndGet();
         for (ControlClient client : clients) {
             if (!client.ping(MAX_UNANSWERED_PINGS)) {
                 log.info("ws client dropped: it answered none of {} pings over {} ms", MAX_UNANSWERED_PINGS,
@@ -222,6 +226,10 @@ public final class ControlSocket implements AutoCloseable {
 
     RpcMethods methods() {
         return methods;
+    }
+
+    long pingRounds() {
+        return pingRounds.get();
     }
 
     public int connections() {

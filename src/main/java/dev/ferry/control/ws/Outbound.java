@@ -107,6 +107,24 @@ final class Outbound {
         }
     }
 
+    /**
+     * Queues a frame the client can do without (a streamed piece of a reply whose whole text follows),
+     * unless the buffer is half full: a client falling behind loses these first, and is closed only when
+     * what it cannot do without fills the rest. Answers whether it was queued.
+     */
+    boolean offer(String text) {
+        lock.lock();
+        try {
+            if (closing != null || done || queue.size() >= maxFrames / 2 || queuedChars + text.length() > maxChars / 2) {
+                return false;
+            }
+        } finally {
+            lock.unlock();
+        }
+        send(text);
+        return true;
+    }
+
     /** Closes after the frames queued so far; later frames are dropped. The first close asked for wins. */
     void closeAfterQueued(int code, String reason) {
         lock.lock();

@@ -62,6 +62,24 @@ class OutboundTest {
     }
 
     @Test
+    void aClientFallingBehindLosesThePiecesItCanDoWithoutBeforeAnythingElse() {
+        Outbound roomy = new Outbound(wire, Runnable::run, later::add, 6, 1000, closes::incrementAndGet);
+        roomy.send("writing");
+        assertThat(roomy.offer("piece-1")).isTrue();
+        assertThat(roomy.offer("piece-2")).isTrue();
+        assertThat(roomy.offer("piece-3")).isTrue();
+        assertThat(roomy.offer("piece-4")).as("half full: a piece is let go").isFalse();
+        roomy.send("final");
+        roomy.send("queue change");
+        assertThat(roomy.queued()).isEqualTo(5);
+        for (int i = 0; i < 6; i++) {
+            wire.finishOne();
+        }
+        assertThat(wire.written).containsExactly("writing", "piece-1", "piece-2", "piece-3", "final", "queue change");
+        assertThat(closes).hasValue(0);
+    }
+
+    @Test
     void aCloseFollowsTheFramesQueuedBeforeIt() {
         outbound.send("refusal");
         outbound.send("more");
