@@ -3,7 +3,9 @@ package dev.ferry.control.ws;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -28,7 +30,13 @@ final class StatusFeed implements AutoCloseable {
     static final Duration AT_MOST_EVERY = Duration.ofMillis(250);
 
     private final RpcMethods methods;
+    /** Times the snapshots: the socket's thread, which never blocks. */
     private final ScheduledExecutorService executor;
+    /**
+     * Takes them: a snapshot reads the journal, which must not hold up the socket's sends. One thread, so
+     * snapshots never overlap; it stays only while there is work.
+     */
+    private final ThreadPoolExecutor reader;
     private final Set<ControlClient> clients;
     private final AtomicBoolean scheduled = new AtomicBoolean();
     /** Buffers nothing: its filter only notes that something changed, on the publisher's thread. */
@@ -38,6 +46,12 @@ final class StatusFeed implements AutoCloseable {
         this.methods = methods;
         this.executor = executor;
         this.clients = clients;
+        this.reader = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), task -> {
+            Thread thread = new Thread(task, "ferry-ws-status");
+            thread.setDaemon(true);
+            return thread;
+        }, new ThreadPoolExecutor.DiscardPolicy());
+        reader.allowCoreThreadTimeOut(true);
         this.tap = hub.subscribe(1, event -> {
             if (!(event instanceof GatewayEvent.TextDelta)) {
                 changed();
@@ -57,8 +71,7 @@ final class StatusFeed implements AutoCloseable {
         if (clients.isEmpty()) {
             return;
         }
-        // The snapshot reads the journal; off our thread, which only sends.
-        CompletableFuture.supplyAsync(() -> methods.call("status", null)).thenCompose(call -> call)
+        CompletableFuture.supplyAsync(() -> methods.call("status", null), reader).thenCompose(call -> call)
                 .whenComplete((payload, failure) -> {
                     if (failure != null) {
                         log.debug("status snapshot failed", failure);
@@ -71,5 +84,6 @@ final class StatusFeed implements AutoCloseable {
     @Override
     public void close() {
         tap.close();
+        reader.shutdownNow();
     }
 }
