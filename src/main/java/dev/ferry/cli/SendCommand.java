@@ -22,6 +22,7 @@ import picocli.CommandLine.Parameters;
 import dev.ferry.config.GatewayConfig;
 import dev.ferry.config.LoadedConfig;
 import dev.ferry.config.Secret;
+import dev.ferry.time.MonotonicClock;
 
 /**
  * {@code ferry send "text"}: sends one message to the running gateway as {@code chat.send} over its
@@ -96,7 +97,7 @@ final class SendCommand implements Callable<Integer> {
 
     /** Sends {@code message}, prints the reply to {@code out} and the rest to {@code err}; returns the exit code. */
     static int send(Target target, Message message, PrintStream out, PrintStream err) throws InterruptedException {
-        long deadline = System.nanoTime() + message.timeout().toNanos();
+        long deadline = MonotonicClock.SYSTEM.nanos() + message.timeout().toNanos();
         try (WsRpcClient client = WsRpcClient.open(target.base(), message.timeout())) {
             new Exchange(client, target, message, deadline, out, err).run();
             return 0;
@@ -123,6 +124,7 @@ final class SendCommand implements Callable<Integer> {
         private final ReplyPrinter reply;
         private String connectId;
         private String sendId;
+        private String historyId;
         /** The journal seq of our message once chat.send answered; -1 before. */
         private long seq = -1;
         private boolean duplicate;
@@ -144,7 +146,7 @@ final class SendCommand implements Callable<Integer> {
             connect.putObject("subscribe").putArray("conversations").add(message.conversation());
             connectId = client.request("connect", connect, remaining());
             while (true) {
-                WsRpcClient.Incoming incoming = client.next(deadline);
+                WsRpcClient.Incoming incoming = client.next(deadline, MonotonicClock.SYSTEM);
                 if (incoming == null) {
                     throw GatewayFailure.timeout("no final reply", message.timeout()).withDetail(waitingFor());
                 }
@@ -157,14 +159,17 @@ final class SendCommand implements Callable<Integer> {
                 }
                 JsonNode frame = ((WsRpcClient.Frame) incoming).json();
                 if ("res".equals(frame.path("type").asText())) {
-                    onResponse(frame);
+                    if (onResponse(frame)) {
+                        return;
+                    }
                 } else if ("event".equals(frame.path("type").asText()) && onEvent(frame)) {
                     return;
                 }
             }
         }
 
-        private void onResponse(JsonNode frame) throws GatewayFailure, InterruptedException {
+        /** Returns true when the response printed the final reply: a duplicate's, found in the history. */
+        private boolean onResponse(JsonNode frame) throws GatewayFailure, InterruptedException {
             JsonNode id = frame.path("id");
             boolean ok = frame.path("ok").asBoolean(false);
             String code = frame.path("error").path("code").asText();
@@ -190,12 +195,25 @@ final class SendCommand implements Callable<Integer> {
                 duplicate = payload.path("duplicate").asBoolean(false);
                 if (duplicate) {
                     err.println("duplicate: message " + message.messageId() + " was already accepted in conversation "
-                            + message.conversation() + "; waiting for its reply");
+                            + message.conversation() + "; looking for its reply");
+                    // Answered already, its reply is in the history; if not yet, it comes as an event.
+                    historyId = client.request("chat.history", RpcClient.object().put("conversation", message.conversation())
+                            .put("limit", 1000), remaining());
+                }
+            } else if (id.isTextual() && id.asText().equals(historyId)) {
+                for (JsonNode exchange : frame.path("payload").path("exchanges")) {
+                    for (JsonNode answered : exchange.path("inReplyTo")) {
+                        if (answered.asText().equals(message.messageId())) {
+                            reply.printWhole(exchange.path("reply").asText());
+                            return true;
+                        }
+                    }
                 }
             } else if (!ok) {
                 // An error the gateway could not tie to a request of ours (id null): a frame it could not read.
                 throw GatewayFailure.error("the request", code, detail);
             }
+            return false;
         }
 
         /** Returns true when the final reply to our message has been printed. */
@@ -260,7 +278,7 @@ final class SendCommand implements Callable<Integer> {
         }
 
         private Duration remaining() {
-            return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+            return Duration.ofNanos(Math.max(0, deadline - MonotonicClock.SYSTEM.nanos()));
         }
     }
 
@@ -333,6 +351,11 @@ final class SendCommand implements Callable<Integer> {
                 printed.append(text);
             }
             return false;
+        }
+
+        /** A reply found whole (in the history): printed as a final that had no pieces before it. */
+        void printWhole(String text) {
+            printFinal(text);
         }
 
         private void printFinal(String text) {

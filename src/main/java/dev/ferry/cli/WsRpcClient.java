@@ -20,6 +20,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.ferry.time.MonotonicClock;
+
 /**
  * A client of the gateway's WebSocket control protocol ({@code GET /ws}, SPEC 3.5) on the JDK's
  * {@link WebSocket}: requests go out with ids of its own, and what comes back (each whole frame, then the
@@ -130,9 +132,9 @@ final class WsRpcClient implements AutoCloseable {
         return id;
     }
 
-    /** The next thing the connection delivered, waiting until {@code deadlineNanos} ({@link System#nanoTime}); null then. */
-    Incoming next(long deadlineNanos) throws InterruptedException {
-        return inbox.poll(deadlineNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+    /** The next thing the connection delivered, waiting until {@code deadlineNanos} on {@code clock}; null then. */
+    Incoming next(long deadlineNanos, MonotonicClock clock) throws InterruptedException {
+        return inbox.poll(deadlineNanos - clock.nanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Closes with 1000, waiting a moment for the close to be written, then drops the connection. */

@@ -87,12 +87,15 @@ public final class ChatRpc {
             throw RpcException.invalidParams("params: give conversation or sessionKey (see sessions.list)");
         }
         ArrayNode exchanges = Json.MAPPER.createArrayNode();
-        journal.transcript(sessionKey, Params.limit(params)).forEach(exchange -> exchanges.addObject()
-                .put("turnId", exchange.turnId())
-                .put("replyId", exchange.replyId())
-                .put("prompt", exchange.prompt())
-                .put("reply", exchange.reply())
-                .put("completedAtEpochMs", exchange.completedAtEpochMs()));
+        journal.transcript(sessionKey, Params.limit(params)).forEach(exchange -> {
+            ObjectNode row = exchanges.addObject()
+                    .put("turnId", exchange.turnId())
+                    .put("replyId", exchange.replyId())
+                    .put("prompt", exchange.prompt())
+                    .put("reply", exchange.reply())
+                    .put("completedAtEpochMs", exchange.completedAtEpochMs());
+            exchange.inReplyTo().forEach(row.putArray("inReplyTo")::add);
+        });
         ObjectNode payload = Json.object().put("sessionKey", sessionKey);
         if (conversation != null) {
             payload.put("conversation", conversation);

@@ -17,7 +17,12 @@ public record ReplyIds(String instanceId) {
 
     /** The reply to turn {@code turnId}. */
     public String forTurn(long turnId) {
-        return "fr-" + instanceId + "-" + turnId;
+        return turnPrefix() + turnId;
+    }
+
+    /** What every turn's reply id starts with: {@link #forTurn} is this and the turn id. */
+    public String turnPrefix() {
+        return "fr-" + instanceId + "-";
     }
 
     /** The answer to a chat command, the message {@code seq}. */

@@ -31,7 +31,7 @@ public final class SystemScheduler implements Scheduler, AutoCloseable {
 
     @Override
     public long nowMillis() {
-        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
+        return TimeUnit.NANOSECONDS.toMillis(MonotonicClock.SYSTEM.nanos());
     }
 
     @Override

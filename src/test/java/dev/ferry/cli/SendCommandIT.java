@@ -31,6 +31,17 @@ class SendCommandIT {
 
             assertThat(send.exitCode()).as(send.output()).isZero();
             assertThat(send.output().lines()).contains("echo: hello");
+
+            // Sent again under the same id (as after a lost connection): no second turn, the first reply again.
+            GatewayProcess.Result first = GatewayProcess.run(TIMEOUT, "send", "--config", config.toString(),
+                    "--message-id", "m-once", "once");
+            GatewayProcess.Result again = GatewayProcess.run(TIMEOUT, "send", "--config", config.toString(),
+                    "--message-id", "m-once", "once");
+            assertThat(first.exitCode()).as(first.output()).isZero();
+            assertThat(again.exitCode()).as(again.output()).isZero();
+            assertThat(again.output()).contains("duplicate").contains("echo: once");
+            GatewayProcess.Result history = GatewayProcess.run(TIMEOUT, "status", "--config", config.toString());
+            assertThat(history.output()).contains("\"received\" : 2");
         }
     }
 

@@ -86,6 +86,7 @@ class ChatOverWebSocketIT {
         assertThat(history.path("exchanges")).hasSize(1);
         assertThat(history.path("exchanges").get(0).path("replyId").asText()).isEqualTo(replyId);
         assertThat(history.path("exchanges").get(0).path("reply").asText()).isEqualTo("echo: hello");
+        assertThat(history.path("exchanges").get(0).path("inReplyTo").toString()).isEqualTo("[\"m-1\"]");
     }
 
     @Test

@@ -196,7 +196,8 @@ public final class InMemoryJournal implements Journal {
             long now = clock.epochMillis();
             settle(turn.messages(), MessageState.DONE, now);
             endTurn(turn, TurnState.COMPLETED);
-            transcript.add(new ExchangeRow(turn.sessionKey(), new Exchange(turn.id(), turn.replyId(), turn.prompt(), replyText, now)));
+            transcript.add(new ExchangeRow(turn.sessionKey(), new Exchange(turn.id(), turn.replyId(), turn.prompt(), replyText, now,
+                    turn.messages().stream().map(InboundMessage::messageId).toList())));
             Reply reply = Reply.answering(turn.replyId(), turn.id(), turn.sessionKey(), turn.messages(), replyText);
             putInOutbox(reply, now);
             return committed(reply);

@@ -818,6 +818,11 @@ public abstract class JournalContract {
 
         assertThat(journal.transcript(SESSION, 2)).extracting(Exchange::prompt).containsExactly("t2", "t3");
         assertThat(journal.transcript(SESSION, 10)).extracting(Exchange::reply).containsExactly("r1", "r2", "r3");
+        assertThat(journal.transcript(SESSION, 10)).extracting(Exchange::inReplyTo)
+                .as("each exchange names the messages its reply answers")
+                .containsExactly(List.of("m1"), List.of("m2"), List.of("m3"));
+        assertThat(journal.transcript(SESSION, 10)).extracting(Exchange::replyId).doesNotHaveDuplicates()
+                .allSatisfy(replyId -> assertThat(replyId).startsWith("fr-"));
         assertThat(journal.transcript(SESSION, 0)).isEmpty();
         assertThat(journal.transcript(SESSION, -1)).isEmpty();
         assertThat(journal.transcript("agent:main:nobody", 10)).isEmpty();

@@ -146,13 +146,18 @@ final class SqliteReads implements AutoCloseable {
         }
         return read(connection -> {
             List<Exchange> exchanges = new ArrayList<>();
-            try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT turn_id, prompt, reply, completed_at FROM transcript WHERE session_key = ? ORDER BY id DESC LIMIT ?")) {
-                select.setString(1, sessionKey);
-                select.setInt(2, limit);
+            // The reply's outbox row, by its key (a turn's reply id is the prefix and the turn id), says what it answers.
+            try (PreparedStatement select = connection.prepareStatement("""
+                    SELECT t.turn_id, t.prompt, t.reply, t.completed_at, o.in_reply_to FROM transcript t
+                    LEFT JOIN outbox o ON o.reply_id = ? || t.turn_id
+                    WHERE t.session_key = ? ORDER BY t.id DESC LIMIT ?""")) {
+                select.setString(1, replyIds.turnPrefix());
+                select.setString(2, sessionKey);
+                select.setInt(3, limit);
                 ResultSet rows = select.executeQuery();
                 while (rows.next()) {
-                    exchanges.add(new Exchange(rows.getLong(1), replyIds.forTurn(rows.getLong(1)), rows.getString(2), rows.getString(3), rows.getLong(4)));
+                    exchanges.add(new Exchange(rows.getLong(1), replyIds.forTurn(rows.getLong(1)), rows.getString(2),
+                            rows.getString(3), rows.getLong(4), SqliteRows.idsFrom(rows.getString(5))));
                 }
             }
             Collections.reverse(exchanges);

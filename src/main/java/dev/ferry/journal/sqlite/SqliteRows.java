@@ -43,7 +43,12 @@ final class SqliteRows {
         return new Reply(row.getString("reply_id"), row.getLong("turn_id"), row.getString("session_key"),
                 row.getString("channel"), row.getString("account"), row.getString("conversation"),
                 row.getString("recipient"), row.getString("thread_id"), row.getString("text"),
-                fromJson(row.getString("in_reply_to"), new TypeReference<List<String>>() {}));
+                idsFrom(row.getString("in_reply_to")));
+    }
+
+    /** An {@code in_reply_to} column; empty for a row that is gone (null). */
+    static List<String> idsFrom(String column) {
+        return column == null ? List.of() : fromJson(column, new TypeReference<List<String>>() {});
     }
 
     /** The {@code queue_directive} column: the settings in the config file's keys and spellings. */
