@@ -225,13 +225,24 @@
         if (!shown.final) { showReply(replyId, exchange.reply, true, null); }
         return;
       }
-      // A message of ours that was answered while we were away: its bubble is already here.
+      // A message of ours that was answered while we were away: its bubble is already here. The
+      // exchange names the messages it answers; a gateway too old to say is matched by the prompt.
       var ours = null;
-      outgoing.forEach(function (entry) {
-        if (!ours && !entry.answered && entry.conversation === conversation && entry.text === exchange.prompt) {
+      (exchange.inReplyTo || []).forEach(function (messageId) {
+        var entry = outgoing.get(messageId);
+        // Only a bubble still in this view; after switching conversations the view starts empty.
+        if (entry && entry.conversation === conversation && entry.el.isConnected) {
+          markAnswered(messageId);
           ours = entry;
         }
       });
+      if (!ours && !exchange.inReplyTo) {
+        outgoing.forEach(function (entry) {
+          if (!ours && !entry.answered && entry.conversation === conversation && entry.text === exchange.prompt) {
+            ours = entry;
+          }
+        });
+      }
       if (ours) {
         ours.answered = true;
         setMark(ours, null);
