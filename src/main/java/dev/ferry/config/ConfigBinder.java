@@ -155,7 +155,11 @@ final class ConfigBinder {
                 r.bool("stream", true),
                 r.longValue("timeoutMs", 120000, 1, UNBOUNDED),
                 r.intValue("maxTokens", 1024, 1, UNBOUNDED_INT),
-                r.doubleValue("temperature", 0.7, 0, 2));
+                r.doubleValue("temperature", 0.7, 0, 2),
+                r.longValue("connectTimeoutMs", OpenAiConfig.DEFAULT_CONNECT_TIMEOUT_MS, 1, UNBOUNDED),
+                r.longValue("firstTokenTimeoutMs", OpenAiConfig.DEFAULT_FIRST_TOKEN_TIMEOUT_MS, 1, UNBOUNDED),
+                r.longValue("idleTimeoutMs", OpenAiConfig.DEFAULT_IDLE_TIMEOUT_MS, 1, UNBOUNDED),
+                r.intValue("maxRetries", OpenAiConfig.DEFAULT_MAX_RETRIES, 0, 100));
     }
 
     private CommandConfig command(ConfigReader r) {
@@ -163,7 +167,12 @@ final class ConfigBinder {
         if (!argv.isEmpty() && argv.get(0).isBlank()) {
             r.error("argv[0]", "must not be blank");
         }
-        return new CommandConfig(argv, r.longValue("timeoutMs", 120000, 1, UNBOUNDED));
+        List<String> inputs = List.of("text", "json");
+        CommandConfig.Input input = r.choice("input", CommandConfig.Input.TEXT,
+                text -> Optional.of(text.trim().toLowerCase(Locale.ROOT)).filter(inputs::contains)
+                        .map(name -> CommandConfig.Input.valueOf(name.toUpperCase(Locale.ROOT))), inputs);
+        return new CommandConfig(argv, r.longValue("timeoutMs", 120000, 1, UNBOUNDED), input,
+                r.longValue("maxOutputBytes", CommandConfig.DEFAULT_MAX_OUTPUT_BYTES, 1, UNBOUNDED));
     }
 
     private ChannelsConfig channels(ConfigReader r) {

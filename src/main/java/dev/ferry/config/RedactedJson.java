@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -62,10 +63,16 @@ final class RedactedJson {
                 .put("stream", openai.stream())
                 .put("timeoutMs", openai.timeoutMs())
                 .put("maxTokens", openai.maxTokens())
-                .put("temperature", openai.temperature());
+                .put("temperature", openai.temperature())
+                .put("connectTimeoutMs", openai.connectTimeoutMs())
+                .put("firstTokenTimeoutMs", openai.firstTokenTimeoutMs())
+                .put("idleTimeoutMs", openai.idleTimeoutMs())
+                .put("maxRetries", openai.maxRetries());
         ObjectNode command = node.putObject("command");
         command.set("argv", strings(agent.command().argv()));
         command.put("timeoutMs", agent.command().timeoutMs());
+        command.put("input", agent.command().input().name().toLowerCase(Locale.ROOT));
+        command.put("maxOutputBytes", agent.command().maxOutputBytes());
         return node;
     }
 

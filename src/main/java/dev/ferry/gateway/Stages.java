@@ -113,7 +113,7 @@ final class Stages implements AutoCloseable {
 
     /** A backend for {@code config}, from the one table; the caller owns it until it is put in service. */
     AgentBackend createBackend(FerryConfig config) {
-        return backends.create(config.agent(), new AgentBackends.Context(scheduler));
+        return backends.create(config.agent(), new AgentBackends.Context(scheduler, wallClock, System::getenv, metrics));
     }
 
     AgentBackend backend() {
