@@ -5,15 +5,22 @@ import java.util.List;
 import dev.ferry.journal.Exchange;
 
 /**
- * What one turn asks of the agent: the prompt, the session's earlier exchanges, oldest first, and the
- * observer that hears the reply text as a streaming backend produces it.
+ * What one turn asks of the agent: the prompt, the session's earlier exchanges, oldest first, the observer
+ * that hears the reply text as a streaming backend produces it, and where the turn's last message came
+ * from (its channel and conversation; null when a caller does not say), which a local program is told.
  */
 public record AgentRequest(String sessionKey, String systemPrompt, List<Exchange> history, String prompt,
-                           TurnObserver observer) {
+                           TurnObserver observer, String channel, String conversation) {
 
     public AgentRequest {
         history = List.copyOf(history);
         observer = observer == null ? TurnObserver.NONE : observer;
+    }
+
+    /** A request that does not say where its messages came from. */
+    public AgentRequest(String sessionKey, String systemPrompt, List<Exchange> history, String prompt,
+                        TurnObserver observer) {
+        this(sessionKey, systemPrompt, history, prompt, observer, null, null);
     }
 
     /** A request nobody watches while it runs. */

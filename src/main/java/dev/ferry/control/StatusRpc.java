@@ -42,7 +42,13 @@ public final class StatusRpc {
                 .put("agent", live.agent().get())
                 .put("sessions", journal.sessionCount())
                 .put("bufferedDebounceKeys", live.bufferedDebounceKeys().getAsInt())
-                .put("runningTurns", turns.runningTurns());
+                .put("runningTurns", turns.runningTurns())
+                .put("errorReplies", turns.errorReplies());
+        turns.lastAgentError().ifPresentOrElse(error -> status.putObject("agentError")
+                .put("kind", error.kind())
+                .put("message", error.message())
+                .put("sessionKey", error.sessionKey())
+                .put("turnId", error.turnId()), () -> status.putNull("agentError"));
         ArrayNode queues = status.putArray("queues");
         turns.snapshot().forEach(queue -> queues.addObject()
                 .put("sessionKey", queue.sessionKey())

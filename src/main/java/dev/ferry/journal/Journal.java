@@ -29,6 +29,14 @@ public interface Journal extends AutoCloseable {
     CompletableFuture<Reply> completeTurn(Turn turn, String replyText);
 
     /**
+     * In one commit: marks the turn's messages done with {@code reason} (answered, with an error), ends the
+     * turn as failed, and puts {@code replyText}, a short error reply, in the outbox under the turn's reply
+     * id. The transcript is not touched, so the agent never sees a failure as something it said. A turn
+     * completed or failed before keeps its first reply.
+     */
+    CompletableFuture<Reply> failTurn(Turn turn, String replyText, String reason);
+
+    /**
      * Adds a message to a turn that is still running (steering): it is answered by that turn's reply.
      * Returns the turn with the message appended.
      */

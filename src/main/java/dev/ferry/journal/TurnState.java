@@ -7,7 +7,9 @@ package dev.ferry.journal;
 public enum TurnState {
     OPEN(0),
     COMPLETED(1),
-    SUPERSEDED(2);
+    SUPERSEDED(2),
+    /** The backend could not answer after every retry: answered with an error reply, outside the transcript. */
+    FAILED(3);
 
     private final int code;
 

@@ -49,6 +49,7 @@ final class TurnRunner {
     private volatile AgentBackend backend;
     private volatile TurnSettings settings;
 
+    private final AgentErrors errors;
     private final Counter turnsCompleted;
     private final Counter turnsFailed;
     private final Counter turnsSuperseded;
@@ -68,6 +69,7 @@ final class TurnRunner {
         this.events = events;
         this.finished = finished;
         this.slots = slots;
+        this.errors = new AgentErrors(metrics);
         this.turnsCompleted = Counter.builder("ferry.turns.completed")
                 .description("Turns whose reply was committed to the journal").register(metrics);
         this.turnsFailed = Counter.builder("ferry.turns.failed")
@@ -88,6 +90,10 @@ final class TurnRunner {
 
     TurnSettings settings() {
         return settings;
+    }
+
+    AgentErrors errors() {
+        return errors;
     }
 
     /**
@@ -154,9 +160,10 @@ final class TurnRunner {
         long startedAt = scheduler.nowMillis();
         TurnSettings current = settings;
         events.started(turn);
+        InboundMessage last = turn.lastMessage();
         var request = new AgentRequest(turn.sessionKey(), current.systemPrompt(),
                 journal.transcript(turn.sessionKey(), current.historyTurns()), turn.prompt(),
-                text -> events.delta(turn, text));
+                text -> events.delta(turn, text), last.channel(), last.conversation());
         AgentRun run;
         try {
             run = backend.start(request);
@@ -210,10 +217,65 @@ final class TurnRunner {
         retry(queue, turn, failures, error);
     }
 
-    /** A failed attempt runs again after a backoff, the session's later items waiting; an aborting turn ends instead. */
+    /**
+     * A failed attempt runs again after a backoff, the session's later items waiting, until its failure
+     * ends the turn ({@link AgentErrors}): then it is answered with an error reply. An aborting turn ends instead.
+     */
     private void retry(SessionQueue queue, Turn turn, int failures, Throwable error) {
         int attempts = failures + 1;
+        if (errors.endsTheTurn(error, attempts) && !JournalUnavailableException.findIn(error).isPresent()) {
+            answerWithError(queue, turn, error, attempts);
+            return;
+        }
         Duration delay = retryPolicy.delayAfter(attempts);
+        if (!backOff(queue, turn, attempts, delay)) {
+            return;
+        }
+        turnsFailed.increment();
+        log.warn("turn failed session={} turn={} attempt={} retryInMs={} reason={}",
+                turn.sessionKey(), turn.id(), attempts, delay.toMillis(), error.toString());
+        events.ended(turn, TurnOutcome.FAILED, error.toString());
+    }
+
+    /**
+     * Ends the turn with a short error reply, in one journal commit that settles its messages (answered,
+     * with an error) outside the transcript; delivered like any reply. A commit that fails is retried as a
+     * failed attempt.
+     */
+    private void answerWithError(SessionQueue queue, Turn turn, Throwable error, int attempts) {
+        AbortCause cause;
+        lock.lock();
+        try {
+            cause = queue.abortCause();
+        } finally {
+            lock.unlock();
+        }
+        if (cause != AbortCause.NONE) {
+            endAborted(queue, turn, cause);
+            return;
+        }
+        String reason = errors.reasonFor(error);
+        log.error("turn answered with an error after {} attempt(s) session={} turn={} reason={} error={}", attempts,
+                turn.sessionKey(), turn.id(), reason, AgentErrors.failureIn(error) != null ? error.getMessage() : error.toString());
+        journal.failTurn(turn, errors.replyFor(error), reason).whenCompleteAsync((reply, commitError) -> {
+            if (commitError != null) {
+                // The turn waits and runs again, as a failed attempt does.
+                log.error("could not record the error reply session={} turn={}", turn.sessionKey(), turn.id(), commitError);
+                backOff(queue, turn, attempts, retryPolicy.delayAfter(attempts));
+                return;
+            }
+            errors.answered(error, turn.id(), turn.sessionKey());
+            events.ended(turn, TurnOutcome.FAILED, reason);
+            outbox.enqueue(reply);
+            finished.accept(queue);
+        }, executor);
+    }
+
+    /**
+     * Schedules the turn's next attempt after {@code delay}, its session still busy; or, when an abort came
+     * meanwhile, ends the turn as aborted and answers false.
+     */
+    private boolean backOff(SessionQueue queue, Turn turn, int attempts, Duration delay) {
         AbortCause cause;
         lock.lock();
         try {
@@ -226,12 +288,9 @@ final class TurnRunner {
         }
         if (cause != AbortCause.NONE) {
             endAborted(queue, turn, cause);
-            return;
+            return false;
         }
-        turnsFailed.increment();
-        log.warn("turn failed session={} turn={} attempt={} retryInMs={} reason={}",
-                turn.sessionKey(), turn.id(), attempts, delay.toMillis(), error.toString());
-        events.ended(turn, TurnOutcome.FAILED, error.toString());
+        return true;
     }
 
     /** Runs a failed turn again, unless an abort claimed it while it waited. */

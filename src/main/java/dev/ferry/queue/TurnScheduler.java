@@ -215,6 +215,16 @@ public final class TurnScheduler {
         return queue.status(settingsOf(queue, queue.channel));
     }
 
+    /** The last turn answered with an error reply, for {@code status}; empty when none was. */
+    public Optional<LastAgentError> lastAgentError() {
+        return Optional.ofNullable(runner.errors().last());
+    }
+
+    /** Turns answered with an error reply since start. */
+    public long errorReplies() {
+        return runner.errors().answeredCount();
+    }
+
     public int runningTurns() {
         return slots.held();
     }

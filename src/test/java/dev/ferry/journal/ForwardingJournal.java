@@ -40,6 +40,11 @@ public class ForwardingJournal implements Journal {
     }
 
     @Override
+    public CompletableFuture<Reply> failTurn(Turn turn, String replyText, String reason) {
+        return delegate.failTurn(turn, replyText, reason);
+    }
+
+    @Override
     public CompletableFuture<Turn> joinTurn(Turn turn, InboundMessage message) {
         return delegate.joinTurn(turn, message);
     }

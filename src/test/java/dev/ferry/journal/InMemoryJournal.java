@@ -227,6 +227,24 @@ public final class InMemoryJournal implements Journal {
     }
 
     @Override
+    public CompletableFuture<Reply> failTurn(Turn turn, String replyText, String reason) {
+        lock.lock();
+        try {
+            long now = clock.epochMillis();
+            settle(turn.messages(), MessageState.DONE, now);
+            TurnRow row = turns.get(turn.id());
+            if (row != null && row.state() == TurnState.OPEN) {
+                endTurn(turn, TurnState.FAILED);
+            }
+            Reply reply = Reply.answering(turn.replyId(), turn.id(), turn.sessionKey(), turn.messages(), replyText);
+            putInOutbox(reply, now);
+            return committed(reply);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public CompletableFuture<Void> dropMessages(List<InboundMessage> dropped, String reason) {
         lock.lock();
         try {

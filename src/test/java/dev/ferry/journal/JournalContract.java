@@ -565,6 +565,28 @@ public abstract class JournalContract {
     }
 
     @Test
+    void aFailedTurnIsAnsweredWithItsErrorReplyOutsideTheTranscriptAndNeverRunsAgain() {
+        Journal journal = open();
+        InboundMessage message = journaled(journal, inbound("c1", "alice", "m1", "x"));
+        Turn turn = await(journal.startTurn(SESSION, List.of(message), "x"));
+
+        Reply reply = await(journal.failTurn(turn, "The agent could not answer.", "agent-error: timeout"));
+
+        assertThat(reply.replyId()).isEqualTo(turn.replyId());
+        assertThat(reply.inReplyTo()).containsExactly("m1");
+        assertThat(journal.undeliveredReplies()).extracting(Reply::text).containsExactly("The agent could not answer.");
+        assertThat(journal.transcript(SESSION, 10)).as("the agent never sees its failure as its own words").isEmpty();
+        assertThat(journal.stats().done()).as("accounted for: answered, with an error").isEqualTo(1);
+        assertThat(journal.stats().pending()).isZero();
+        journal = reopen(journal);
+        assertThat(journal.openTurns()).isEmpty();
+        assertThat(journal.pendingMessages()).isEmpty();
+        await(journal.completeTurn(turn, "a late reply"));
+        assertThat(journal.undeliveredReplies()).as("the first reply stays").extracting(Reply::text)
+                .containsExactly("The agent could not answer.");
+    }
+
+    @Test
     void seqsAndReplyIdsAreNeverReusedAfterPrune() {
         Journal journal = open();
         InboundMessage message = journaled(journal, inbound("c1", "alice", "m1", "x"));

@@ -67,6 +67,10 @@ final class ControlledBackend implements AgentBackend {
             reply.completeExceptionally(new IllegalStateException(reason));
         }
 
+        void fail(Throwable failure) {
+            reply.completeExceptionally(failure);
+        }
+
         /** The texts steered into this run, in order. */
         synchronized List<String> steered() {
             return List.copyOf(steered);

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.Test;
 
+import dev.ferry.agent.AgentFailure;
 import dev.ferry.agent.AgentRequest;
 import dev.ferry.config.DropPolicy;
 import dev.ferry.config.QueueConfig;
@@ -184,6 +185,49 @@ class TurnSchedulerTest {
         assertThat(delivered).extracting(Reply::text).containsExactly("answer to first", "answer to second");
         assertThat(metrics.counter("ferry.turns.failed").count()).isEqualTo(2);
         assertThat(journal.pendingMessages()).isEmpty();
+    }
+
+    @Test
+    void aBackendsOwnFailureIsAnsweredAtOnceWithAnErrorReplyAndTheNextBatchRuns() {
+        TurnScheduler turns = scheduler(8);
+        turns.submit(A, batch("a", "first"));
+        turns.submit(A, batch("a", "second"));
+
+        backend.run(0).fail(new AgentFailure(AgentFailure.Kind.UNAUTHORIZED, "the model server refused the API key (401)"));
+
+        assertThat(delivered).extracting(Reply::text)
+                .containsExactly("Sorry, I could not answer that: the model server refused the API key (401)");
+        assertThat(delivered.get(0).replyId()).isEqualTo(journal.startedTurns().get(0).replyId());
+        assertThat(backend.prompts()).as("not retried; the next batch runs").containsExactly("first", "second");
+        assertThat(turns.lastAgentError()).hasValueSatisfying(error -> {
+            assertThat(error.kind()).isEqualTo("unauthorized");
+            assertThat(error.message()).isEqualTo("the model server refused the API key (401)");
+        });
+        assertThat(turns.errorReplies()).isOne();
+        assertThat(journal.transcript(A, 10)).as("the failure is not the agent's words").isEmpty();
+        assertThat(metrics.counter("ferry.turns.error.replies", "kind", "unauthorized").count()).isOne();
+        backend.run(1).answer("answer to second");
+        assertThat(journal.pendingMessages()).as("every message accounted for").isEmpty();
+    }
+
+    @Test
+    void aFaultThatKeepsFailingIsAnsweredWithAnErrorReplyAfterTheLastAttempt() {
+        TurnScheduler turns = scheduler(8);
+        turns.submit(A, batch("a", "first"));
+
+        backend.run(0).fail("boom");
+        scheduler.advance(Duration.ofMillis(100));
+        backend.run(1).fail("boom");
+        scheduler.advance(Duration.ofMillis(200));
+        assertThat(delivered).isEmpty();
+        backend.run(2).fail("boom secret-detail");
+
+        assertThat(backend.runs()).hasSize(AgentErrors.MAX_ATTEMPTS);
+        assertThat(delivered).extracting(Reply::text).singleElement().asString()
+                .startsWith("Sorry, I could not answer that").doesNotContain("secret-detail");
+        assertThat(turns.lastAgentError()).hasValueSatisfying(error -> assertThat(error.kind()).isEqualTo("internal"));
+        assertThat(journal.pendingMessages()).isEmpty();
+        assertThat(journal.openTurns()).isEmpty();
     }
 
     @Test

@@ -203,6 +203,11 @@ public final class SqliteJournal implements Journal {
     }
 
     @Override
+    public CompletableFuture<Reply> failTurn(Turn turn, String replyText, String reason) {
+        return writer.submit(() -> writes.failTurn(turn, replyText, reason));
+    }
+
+    @Override
     public CompletableFuture<Void> supersedeTurn(Turn turn, String reason) {
         return writer.submit(() -> writes.supersedeTurn(turn, reason));
     }

@@ -147,6 +147,16 @@ final class SqliteWrites {
         return reply;
     }
 
+    Reply failTurn(Turn turn, String replyText, String reason) throws SQLException {
+        long now = clock.epochMillis();
+        settle(turn.messages(), MessageState.DONE, reason, now);
+        tx.update("UPDATE turns SET state = ? WHERE id = ? AND state = ?", TurnState.FAILED.code(), turn.id(),
+                TurnState.OPEN.code());
+        Reply reply = Reply.answering(turn.replyId(), turn.id(), turn.sessionKey(), turn.messages(), replyText);
+        putInOutbox(reply, now);
+        return reply;
+    }
+
     Void supersedeTurn(Turn turn, String reason) throws SQLException {
         settle(turn.messages(), MessageState.SUPERSEDED, reason, clock.epochMillis());
         tx.update("UPDATE turns SET state = ? WHERE id = ?", TurnState.SUPERSEDED.code(), turn.id());
