@@ -1,0 +1,274 @@
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Turns through the openai backend against a model server that answers at once, end to end: webhook POST
+ * in, the gateway's turn calls the model (streaming, four SSE chunks), the reply is POSTed to a sink here.
+ * Phase one keeps one message in flight per session (a user waiting for each answer) and counts sustained
+ * turns per second. Phase two paces messages at half that rate across the same sessions and records, for
+ * each turn, the time from the webhook POST to the reply at the sink minus the model server's own time
+ * for that turn: what Ferry adds (its journal commits with sync=full, queueing, HTTP both ways).
+ * Run by bench/model.sh: java -cp target/ferry.jar bench/model/ModelTurns.java JAR WORKDIR SESSIONS SECONDS
+ */
+public final class ModelTurns {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Per message id: when the webhook POST was sent, and when its reply reached the sink (nanoTime). */
+    private static final Map<String, long[]> TIMES = new ConcurrentHashMap<>();
+    /** Per conversation: the model server's own time for its last request (ns), by the prompt's message id. */
+    private static final Map<String, Long> MODEL_NANOS = new ConcurrentHashMap<>();
+    private static final Map<String, Runnable> ON_REPLY = new ConcurrentHashMap<>();
+    private static final AtomicLong MODEL_CALLS = new AtomicLong();
+
+    public static void main(String[] args) throws Exception {
+        Path jar = Path.of(args[0]);
+        Path work = Path.of(args[1]);
+        int sessions = Integer.parseInt(args[2]);
+        int seconds = Integer.parseInt(args[3]);
+
+        Server model = serve(new ModelHandler());
+        Server sink = serve(new SinkHandler());
+        int gatewayPort = freePort();
+        Path config = work.resolve("ferry.json5");
+        Files.writeString(config, """
+                { gateway: { port: %d }, state: { dir: "%s" },
+                  agent: { backend: "openai", maxConcurrent: 64, historyTurns: 2,
+                           openai: { baseUrl: "http://127.0.0.1:%d/v1", model: "bench", apiKeyEnv: "FERRY_BENCH_NO_KEY" } },
+                  channels: { webhook: { replyUrl: "http://127.0.0.1:%d/replies", maxConcurrentSends: 64 } },
+                  messages: { queue: { mode: "followup", debounceMs: 0 } } }
+                """.formatted(gatewayPort, work.resolve("state"), port(model), port(sink)));
+        Process gateway = new ProcessBuilder("java", "-XX:+UseSerialGC", "-jar", jar.toString(), "gateway", "--config",
+                config.toString()).redirectErrorStream(true).redirectOutput(work.resolve("gateway.log").toFile()).start();
+        try {
+            HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(2)).build();
+            URI inbound = URI.create("http://127.0.0.1:" + gatewayPort + "/channels/webhook/inbound");
+            awaitHealthy(http, gatewayPort, gateway);
+
+            closedLoop(http, inbound, sessions, 2, "warm");          // JIT and connection warm-up, not counted
+            double rate = closedLoop(http, inbound, sessions, seconds, "closed");
+            System.out.printf("sustained: %.0f turns/s over %d sessions, one message in flight per session (%d s)%n",
+                    rate, sessions, seconds);
+            List<Long> added = paced(http, inbound, sessions, rate / 2, seconds);
+            long[] sorted = added.stream().mapToLong(Long::longValue).sorted().toArray();
+            System.out.printf("at %.0f turns/s (half that): %d turns, Ferry adds p50 %.2f ms, p99 %.2f ms, max %.2f ms"
+                    + " over the model server's own time%n", rate / 2, sorted.length, ms(pct(sorted, 50)),
+                    ms(pct(sorted, 99)), ms(sorted[sorted.length - 1]));
+            System.out.printf("model calls: %d%n", MODEL_CALLS.get());
+        } finally {
+            gateway.destroy();
+            gateway.waitFor(10, TimeUnit.SECONDS);
+            model.stop();
+            sink.stop();
+        }
+    }
+
+    /** Each session sends its next message when the reply to its last arrives; answers turns per second. */
+    private static double closedLoop(HttpClient http, URI inbound, int sessions, int seconds, String tag)
+            throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        AtomicLong replies = new AtomicLong();
+        CountDownLatch done = new CountDownLatch(sessions);
+        long start = System.nanoTime();
+        for (int s = 0; s < sessions; s++) {
+            String conversation = tag + "-" + s;
+            Runnable[] next = new Runnable[1];
+            AtomicLong n = new AtomicLong();
+            next[0] = () -> {
+                if (System.nanoTime() >= end) {
+                    done.countDown();
+                    return;
+                }
+                String id = conversation + "-" + n.incrementAndGet();
+                ON_REPLY.put(id, () -> {
+                    replies.incrementAndGet();
+                    next[0].run();
+                });
+                post(http, inbound, conversation, id);
+            };
+            next[0].run();
+        }
+        if (!done.await(seconds + 60L, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("replies stopped coming: " + replies.get() + " so far");
+        }
+        return replies.get() / ((System.nanoTime() - start) / 1e9);
+    }
+
+    /** Messages at {@code rate} per second, round robin over the sessions; answers each turn's added time. */
+    private static List<Long> paced(HttpClient http, URI inbound, int sessions, double rate, int seconds)
+            throws InterruptedException {
+        int total = (int) (rate * seconds);
+        CountDownLatch done = new CountDownLatch(total);
+        List<String> ids = new ArrayList<>();
+        ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
+        long periodNanos = (long) (1e9 / rate);
+        for (int i = 0; i < total; i++) {
+            String conversation = "paced-" + (i % sessions);
+            String id = conversation + "-" + i;
+            ids.add(id);
+            ON_REPLY.put(id, done::countDown);
+            // Sent at its planned time, so a slow answer does not delay the next send (no coordinated omission).
+            pacer.schedule(() -> post(http, inbound, conversation, id), i * periodNanos, TimeUnit.NANOSECONDS);
+        }
+        if (!done.await(seconds + 60L, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("paced replies missing: " + done.getCount());
+        }
+        pacer.shutdown();
+        List<Long> added = new ArrayList<>();
+        for (String id : ids) {
+            long[] t = TIMES.get(id);
+            added.add(t[1] - t[0] - MODEL_NANOS.getOrDefault(id, 0L));
+        }
+        return added;
+    }
+
+    private static void post(HttpClient http, URI inbound, String conversation, String id) {
+        String body = "{\"messageId\":\"" + id + "\",\"conversation\":\"" + conversation
+                + "\",\"sender\":\"bench\",\"text\":\"" + id + "\"}";
+        TIMES.put(id, new long[] {System.nanoTime(), 0});
+        http.sendAsync(HttpRequest.newBuilder(inbound).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.discarding())
+                .whenComplete((response, failure) -> {
+                    if (failure != null || response.statusCode() != 202) {
+                        System.err.println("intake refused " + id + ": " + (failure != null ? failure : response.statusCode()));
+                    }
+                });
+    }
+
+    /** An OpenAI-compatible server that streams four chunks at once; records its own time per request. */
+    private static final class ModelHandler extends Handler.Abstract {
+        private static final byte[] STREAM = ("data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"}}]}\n\n"
+                + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok \"}}]}\n\n"
+                + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"done\"}}]}\n\n"
+                + "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+                + "data: [DONE]\n\n").getBytes(StandardCharsets.UTF_8);
+
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            long started = System.nanoTime();
+            Content.Source.asStringAsync(request, StandardCharsets.UTF_8).whenComplete((body, failure) -> {
+                String id = lastUserText(body);
+                response.setStatus(200);
+                response.getHeaders().put("Content-Type", "text/event-stream");
+                response.write(true, ByteBuffer.wrap(STREAM), Callback.from(() -> {
+                    MODEL_CALLS.incrementAndGet();
+                    if (id != null) {
+                        MODEL_NANOS.put(id, System.nanoTime() - started);
+                    }
+                    callback.succeeded();
+                }, callback::failed));
+            });
+            return true;
+        }
+
+        private static String lastUserText(String body) {
+            try {
+                JsonNode messages = JSON.readTree(body).path("messages");
+                return messages.get(messages.size() - 1).path("content").asText();
+            } catch (Exception e) {
+                return null;
+            }
+        }
+    }
+
+    /** The webhook reply receiver: notes when each answered message's reply arrived. */
+    private static final class SinkHandler extends Handler.Abstract {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            Content.Source.asStringAsync(request, StandardCharsets.UTF_8).whenComplete((body, failure) -> {
+                long now = System.nanoTime();
+                try {
+                    for (JsonNode id : JSON.readTree(body).path("inReplyTo")) {
+                        long[] t = TIMES.get(id.asText());
+                        if (t != null) {
+                            t[1] = now;
+                        }
+                        Runnable then = ON_REPLY.remove(id.asText());
+                        if (then != null) {
+                            then.run();
+                        }
+                    }
+                } catch (Exception e) {
+                    System.err.println("sink: unreadable reply " + e);
+                }
+                response.setStatus(204);
+                callback.succeeded();
+            });
+            return true;
+        }
+    }
+
+    private static Server serve(Handler handler) throws Exception {
+        Server server = new Server();
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        server.setHandler(handler);
+        server.start();
+        return server;
+    }
+
+    private static int port(Server server) {
+        return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+    }
+
+    private static int freePort() throws Exception {
+        try (var socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void awaitHealthy(HttpClient http, int port, Process gateway) throws Exception {
+        URI health = URI.create("http://127.0.0.1:" + port + "/healthz");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (!gateway.isAlive()) {
+                throw new IllegalStateException("the gateway exited: see its log");
+            }
+            try {
+                if (http.send(HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(1)).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return;
+                }
+            } catch (java.io.IOException notYet) {
+                // still starting
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException("the gateway did not become healthy in 30 s");
+    }
+
+    private static long pct(long[] sorted, double p) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100 * sorted.length) - 1)];
+    }
+
+    private static double ms(long nanos) {
+        return nanos / 1e6;
+    }
+}
