@@ -62,6 +62,17 @@ final class AgentErrors {
                 .register(metrics)).increment();
     }
 
+    /**
+     * Whether {@code error} says what the last one said: a wrong key fails every turn alike, and the log
+     * should say so once, not once a turn.
+     */
+    boolean sameAsLast(Throwable error) {
+        LastAgentError previous = last;
+        AgentFailure failure = failureIn(error);
+        return previous != null && failure != null && previous.kind().equals(failure.kind().wireName())
+                && previous.message().equals(failure.getMessage());
+    }
+
     /** The last turn answered with an error, or null. */
     LastAgentError last() {
         return last;

@@ -255,8 +255,13 @@ final class TurnRunner {
             return;
         }
         String reason = errors.reasonFor(error);
-        log.error("turn answered with an error after {} attempt(s) session={} turn={} reason={} error={}", attempts,
-                turn.sessionKey(), turn.id(), reason, AgentErrors.failureIn(error) != null ? error.getMessage() : error.toString());
+        String said = AgentErrors.failureIn(error) != null ? AgentErrors.failureIn(error).getMessage() : error.toString();
+        if (errors.sameAsLast(error)) {
+            log.warn("turn answered with an error again session={} turn={} reason={}", turn.sessionKey(), turn.id(), reason);
+        } else {
+            log.error("turn answered with an error after {} attempt(s) session={} turn={} reason={} error={}", attempts,
+                    turn.sessionKey(), turn.id(), reason, said);
+        }
         journal.failTurn(turn, errors.replyFor(error), reason).whenCompleteAsync((reply, commitError) -> {
             if (commitError != null) {
                 // The turn waits and runs again, as a failed attempt does.
