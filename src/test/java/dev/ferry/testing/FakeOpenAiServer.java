@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -48,6 +49,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 public final class FakeOpenAiServer implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern AFTER_SPACE = Pattern.compile("(?<= )");
+    private static final Pattern SPACE = Pattern.compile(" ");
 
     /** What the server does with one request. Immutable; build from a factory and the {@code with…} methods. */
     public record Behaviour(Kind kind, String text, int chunks, Duration firstChunkDelay, Duration chunkDelay,
@@ -361,8 +364,8 @@ public final class FakeOpenAiServer implements AutoCloseable {
 
     private void stream(Behaviour behaviour, Received request, OutputStream out, Connection connection)
             throws IOException, InterruptedException {
-        String head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-                + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+        String head = String.join("\r\n", "HTTP/1.1 200 OK", "Content-Type: text/event-stream", "Cache-Control: no-cache",
+                "Transfer-Encoding: chunked", "Connection: close", "", "");
         out.write(head.getBytes(StandardCharsets.US_ASCII));
         out.flush();
         String model = request.body().path("model").asText("fake-model");
@@ -379,7 +382,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
         }
         events.data(chunk(id, model, role, null));
         if (behaviour.reasoning() != null) {
-            for (String word : behaviour.reasoning().split("(?<= )")) {
+            for (String word : AFTER_SPACE.splitAsStream(behaviour.reasoning()).toList()) {
                 events.data(chunk(id, model, JSON.createObjectNode().put("reasoning_content", word), null));
             }
         }
@@ -610,7 +613,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
             if (line == null || line.isEmpty()) {
                 return null;
             }
-            String[] parts = line.split(" ");
+            List<String> parts = SPACE.splitAsStream(line).toList();
             Map<String, String> headers = new LinkedHashMap<>();
             for (String header = readLine(in); header != null && !header.isEmpty(); header = readLine(in)) {
                 int colon = header.indexOf(':');
@@ -620,7 +623,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
             }
             int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
             byte[] body = in.readNBytes(length);
-            return new Request(parts[0], parts.length > 1 ? parts[1] : "/", headers, new String(body, StandardCharsets.UTF_8));
+            return new Request(parts.get(0), parts.size() > 1 ? parts.get(1) : "/", headers, new String(body, StandardCharsets.UTF_8));
         }
 
         private static String readLine(InputStream in) throws IOException {

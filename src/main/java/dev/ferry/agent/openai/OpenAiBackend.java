@@ -54,6 +54,8 @@ public final class OpenAiBackend implements AgentBackend {
         this.endpoint = endpointOf(config.baseUrl());
         this.apiKey = keyOf(config.apiKeyEnv(), context);
         this.executor = newExecutor();
+        // HTTP/1.1: every server of this kind speaks it, and on a plain http URL an HTTP/2 client would
+        // send an h2c upgrade that some of them answer badly.
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofMillis(config.connectTimeoutMs()))
@@ -111,9 +113,10 @@ public final class OpenAiBackend implements AgentBackend {
 
     @Override
     public AgentRun start(AgentRequest request) {
-        OpenAiRun run = new OpenAiRun(this, request);
+        OpenAiRun[] made = new OpenAiRun[1];
+        OpenAiRun run = new OpenAiRun(this, request, () -> live.remove(made[0]));
+        made[0] = run;
         live.add(run);
-        run.reply().whenComplete((text, error) -> live.remove(run));
         run.start();
         return run;
     }

@@ -44,8 +44,8 @@ final class OpenAiMetrics {
     }
 
     void countTokens(ChunkReader.Usage usage) {
-        tokensIn.increment(usage.promptTokens());
-        tokensOut.increment(usage.completionTokens());
+        tokensIn.increment((double) usage.promptTokens());
+        tokensOut.increment((double) usage.completionTokens());
     }
 
     void countError(AgentFailure.Kind kind) {

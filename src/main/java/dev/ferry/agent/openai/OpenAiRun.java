@@ -14,6 +14,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
+import java.util.concurrent.RejectedExecutionException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 
@@ -42,9 +46,14 @@ import dev.ferry.time.Scheduler;
  * {@link Effects}), because the turn scheduler calls {@link #steer} holding its own lock and completes
  * turns by taking it. Deltas of one call reach the observer in order, since a body's signals are
  * serialised; a delta already handed on when {@link #abort} takes the lock may still arrive, and nothing
- * decided after it does.
+ * decided after it does. Timers hand their work to the backend's executor, never running it on the
+ * scheduler's thread.
+ *
+ * <p>Not streaming, a call has no first-token or between-chunks watchdog (the answer comes whole at the
+ * end): the turn's timeout alone bounds it. A steer is taken only while streaming.
  */
 final class OpenAiRun implements AgentRun {
+    private static final Logger log = LoggerFactory.getLogger(OpenAiRun.class);
 
     private enum State { CALLING, STREAMING, BACKING_OFF, DONE }
 
@@ -60,6 +69,7 @@ final class OpenAiRun implements AgentRun {
     private final OpenAiBackend backend;
     private final OpenAiConfig config;
     private final AgentRequest request;
+    private final Runnable onEnd;
     private final Scheduler scheduler;
     private final CompletableFuture<String> reply = new CompletableFuture<>();
     private final Object lock = new Object();
@@ -102,8 +112,10 @@ final class OpenAiRun implements AgentRun {
     @GuardedBy("lock")
     private Scheduler.Cancellable turnTimer = () -> {};
 
-    OpenAiRun(OpenAiBackend backend, AgentRequest request) {
+    /** @param onEnd told once, after the reply completed, so the backend forgets the run */
+    OpenAiRun(OpenAiBackend backend, AgentRequest request, Runnable onEnd) {
         this.backend = backend;
+        this.onEnd = onEnd;
         this.config = backend.config();
         this.request = request;
         this.scheduler = backend.context().scheduler();
@@ -118,8 +130,8 @@ final class OpenAiRun implements AgentRun {
         Effects effects = new Effects();
         synchronized (lock) {
             startedAt = scheduler.nowMillis();
-            turnTimer = scheduler.schedule(Duration.ofMillis(config.timeoutMs()), this::onTurnTimeout);
-            callLocked(effects);
+            turnTimer = scheduler.schedule(Duration.ofMillis(config.timeoutMs()), () -> offTimer(this::onTurnTimeout));
+            callLocked();
         }
         effects.apply();
     }
@@ -135,7 +147,7 @@ final class OpenAiRun implements AgentRun {
             if (state != State.BACKING_OFF) {
                 // The partial answer was to a context without this text: drop it and ask again.
                 cancelCallLocked(effects);
-                callLocked(effects);
+                callLocked();
             }
         }
         effects.apply();
@@ -158,7 +170,7 @@ final class OpenAiRun implements AgentRun {
     // ---- calls ----
 
     @GuardedBy("lock")
-    private void callLocked(Effects effects) {
+    private void callLocked() {
         call++;
         int thisCall = call;
         state = State.CALLING;
@@ -172,7 +184,8 @@ final class OpenAiRun implements AgentRun {
         CompletableFuture<HttpResponse<String>> sent =
                 backend.http().sendAsync(backend.request(body), info -> bodyFor(thisCall, info));
         exchange = sent;
-        sent.whenCompleteAsync((response, error) -> onResponse(thisCall, response, error), backend.executor());
+        // Our executor, not the common pool's thread-per-task fallback; the stage's result carries nothing.
+        var unused = sent.whenCompleteAsync((response, error) -> onResponse(thisCall, response, error), backend.executor());
         if (config.stream()) {
             armWatchdogLocked(thisCall, Duration.ofMillis(config.firstTokenTimeoutMs()));
         }
@@ -288,7 +301,9 @@ final class OpenAiRun implements AgentRun {
         state = State.BACKING_OFF;
         int retryOf = call;
         Duration wait = retryAfter.orElseGet(() -> backoff(retries));
-        retryTimer = scheduler.schedule(wait, () -> onRetryDue(retryOf));
+        log.info("model call retry backend=openai kind={} retry={} of={} waitMs={} reason=\"{}\"", kind.wireName(), retries,
+                config.maxRetries(), wait.toMillis(), backend.masked(message));
+        retryTimer = scheduler.schedule(wait, () -> offTimer(() -> onRetryDue(retryOf)));
     }
 
     static Duration backoff(int retry) {
@@ -302,7 +317,7 @@ final class OpenAiRun implements AgentRun {
             if (retryOf != call || state != State.BACKING_OFF) {
                 return;
             }
-            callLocked(effects);
+            callLocked();
         }
         effects.apply();
     }
@@ -324,9 +339,21 @@ final class OpenAiRun implements AgentRun {
 
     // ---- timers ----
 
+    /**
+     * Runs a timer's work on the backend's executor: it completes the reply, and what the turn scheduler
+     * then does (a journal write) must not hold up the scheduler's shared timer thread.
+     */
+    private void offTimer(Runnable work) {
+        try {
+            backend.executor().execute(work);
+        } catch (RejectedExecutionException closed) {
+            // The backend is closed, and close() aborted every live run: nothing is left to time out.
+        }
+    }
+
     @GuardedBy("lock")
     private void armWatchdogLocked(int thisCall, Duration in) {
-        watchdog = scheduler.schedule(in, () -> onWatchdog(thisCall));
+        watchdog = scheduler.schedule(in, () -> offTimer(() -> onWatchdog(thisCall)));
     }
 
     private void onWatchdog(int thisCall) {
@@ -571,20 +598,25 @@ final class OpenAiRun implements AgentRun {
         void apply() {
             cancels.forEach(Runnable::run);
             deltas.forEach(request.observer()::onText);
+            boolean ended = false;
             if (reply != null) {
-                OpenAiRun.this.reply.complete(reply);
+                ended = OpenAiRun.this.reply.complete(reply);
             } else if (failure != null) {
-                OpenAiRun.this.reply.completeExceptionally(failure);
+                ended = OpenAiRun.this.reply.completeExceptionally(failure);
+            }
+            if (ended) {
+                onEnd.run();
             }
         }
     }
 
     // ---- wording ----
 
+    /** The exception that says what happened, under the client's wrappers (a completion, a bare IOException around the real one). */
     private static Throwable unwrap(Throwable error) {
         Throwable cause = error;
-        while ((cause instanceof CompletionException || cause.getClass() == IOException.class && cause.getCause() instanceof IOException)
-                && cause.getCause() != null) {
+        while (cause.getCause() != null && (cause instanceof CompletionException
+                || (cause.getClass() == IOException.class && cause.getCause() instanceof IOException))) {
             cause = cause.getCause();
         }
         return cause;

@@ -3,6 +3,7 @@ package dev.ferry.agent.openai;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -30,8 +31,9 @@ class ChatCompletionRequestTest {
     }
 
     private static List<String> messages(JsonNode body) {
-        return JSON.convertValue(body.path("messages"), List.class).stream()
-                .map(m -> ((java.util.Map<?, ?>) m).get("role") + ": " + ((java.util.Map<?, ?>) m).get("content")).toList();
+        List<String> messages = new ArrayList<>();
+        body.path("messages").forEach(m -> messages.add(m.path("role").asText() + ": " + m.path("content").asText()));
+        return messages;
     }
 
     @Test

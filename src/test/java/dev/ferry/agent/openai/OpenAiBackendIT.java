@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.HashMap;
@@ -401,5 +403,46 @@ class OpenAiBackendIT {
         List<String> messages = server.requests().get(server.requests().size() - 1).messages();
         assertThat(messages.subList(messages.size() - 3, messages.size()))
                 .containsExactly("user: base", "user: first steer", "user: second steer");
+    }
+
+    @Test
+    void aServerErrorThatEchoesTheKeyIsMasked() throws Exception {
+        keyEnv = "FERRY_TEST_OPENAI_KEY";
+        environment.put(keyEnv, KEY);
+        maxRetries = 0;
+        server.byDefault(Behaviour.error(503, "overloaded").withAuthorizationEchoed());
+
+        AgentFailure failure = failureOf(start("hi"));
+
+        assertThat(failure.kind()).isEqualTo(AgentFailure.Kind.SERVER_ERROR);
+        assertThat(failure.getMessage()).contains("503").contains("<redacted>").doesNotContain(KEY);
+    }
+
+    @Test
+    void closingTheBackendAbortsItsLiveRunsAndClosesTheirConnections() throws Exception {
+        server.byDefault(Behaviour.hang());
+        AgentRun run = start("hi");
+        FakeOpenAiServer.Received request = server.awaitRequest(0, WAIT);
+
+        backend.close();
+
+        request.awaitClientClose(WAIT);
+        assertThatThrownBy(() -> run.reply().join()).isInstanceOf(CancellationException.class);
+    }
+
+    @Test
+    void manyStreamedTurnsStartNoThreadPerTurn() throws Exception {
+        OpenAiBackend shared = backend();
+        replyOf(shared.start(request("warm up")));
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long before = threads.getTotalStartedThreadCount();
+
+        int turns = 40;
+        for (int i = 0; i < turns; i++) {
+            assertThat(replyOf(shared.start(request("turn " + i)))).isEqualTo("hello from the fake");
+        }
+
+        // The fake server's own connection threads are counted too, and pooled: far fewer than one per turn.
+        assertThat(threads.getTotalStartedThreadCount() - before).isLessThan(turns / 2);
     }
 }
