@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 
+import dev.ferry.agent.openai.OpenAiBackend;
 import dev.ferry.config.AgentConfig;
 import dev.ferry.time.Scheduler;
 import dev.ferry.time.WallClock;
@@ -43,7 +44,8 @@ public final class AgentBackends {
 
     /** The backends of this build. */
     public static final AgentBackends BUILT_IN = new AgentBackends(Map.of(
-            "echo", (config, context) -> new EchoBackend(context.scheduler(), Duration.ofMillis(config.echo().delayMs()))));
+            "echo", (config, context) -> new EchoBackend(context.scheduler(), Duration.ofMillis(config.echo().delayMs())),
+            "openai", OpenAiBackend::new));
 
     private final Map<String, Factory> factories;
 
