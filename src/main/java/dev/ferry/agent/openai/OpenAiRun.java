@@ -131,7 +131,7 @@ final class OpenAiRun implements AgentRun {
         synchronized (lock) {
             startedAt = scheduler.nowMillis();
             turnTimer = scheduler.schedule(Duration.ofMillis(config.timeoutMs()), () -> offTimer(this::onTurnTimeout));
-            callLocked();
+            callLocked(effects);
         }
         effects.apply();
     }
@@ -147,7 +147,7 @@ final class OpenAiRun implements AgentRun {
             if (state != State.BACKING_OFF) {
                 // The partial answer was to a context without this text: drop it and ask again.
                 cancelCallLocked(effects);
-                callLocked();
+                callLocked(effects);
             }
         }
         effects.apply();
@@ -170,7 +170,7 @@ final class OpenAiRun implements AgentRun {
     // ---- calls ----
 
     @GuardedBy("lock")
-    private void callLocked() {
+    private void callLocked(Effects effects) {
         call++;
         int thisCall = call;
         state = State.CALLING;
@@ -181,8 +181,14 @@ final class OpenAiRun implements AgentRun {
         callStartedAt = scheduler.nowMillis();
         lastHeardAt = callStartedAt;
         byte[] body = ChatCompletionRequest.body(config, request, steered);
-        CompletableFuture<HttpResponse<String>> sent =
-                backend.http().sendAsync(backend.request(body), info -> bodyFor(thisCall, info));
+        CompletableFuture<HttpResponse<String>> sent;
+        try {
+            sent = backend.http().sendAsync(backend.request(body), info -> bodyFor(thisCall, info));
+        } catch (RuntimeException refused) {
+            // The client takes no more work (its backend was closed) or cannot form the request.
+            failLocked(effects, Kind.NETWORK, "the model call could not be sent: " + refused.getClass().getSimpleName());
+            return;
+        }
         exchange = sent;
         // Our executor, not the common pool's thread-per-task fallback; the stage's result carries nothing.
         var unused = sent.whenCompleteAsync((response, error) -> onResponse(thisCall, response, error), backend.executor());
@@ -219,7 +225,9 @@ final class OpenAiRun implements AgentRun {
     private void onResponse(int thisCall, HttpResponse<String> response, Throwable error) {
         Effects effects = new Effects();
         synchronized (lock) {
-            if (thisCall != call || state == State.DONE) {
+            // A call that a retry, steer or end cancelled completes with our own cancellation: not news.
+            // Its body may have broken and scheduled the retry before its response future completed.
+            if (!isCurrentLocked(thisCall)) {
                 return;
             }
             if (error != null) {
@@ -317,7 +325,7 @@ final class OpenAiRun implements AgentRun {
             if (retryOf != call || state != State.BACKING_OFF) {
                 return;
             }
-            callLocked();
+            callLocked(effects);
         }
         effects.apply();
     }
