@@ -73,18 +73,18 @@ class CommandLineIT {
     }
 
     @Test
-    void configValidateRefusesABackendThisBuildLacksJustAsTheGatewayRefusesToStartWithIt() throws Exception {
-        Path config = dir.resolve("openai.json5");
-        Files.writeString(config, "{ gateway: { port: 0 }, state: { dir: '%s' }, agent: { backend: 'openai' } }"
+    void configValidateRefusesABackendItCannotRunJustAsTheGatewayRefusesToStartWithIt() throws Exception {
+        Path config = dir.resolve("command.json5");
+        Files.writeString(config, "{ gateway: { port: 0 }, state: { dir: '%s' }, agent: { backend: 'command' } }"
                 .formatted(dir.resolve("state")));
 
         GatewayProcess.Result validate = GatewayProcess.run(TIMEOUT, "config", "validate", "--config", config.toString());
         GatewayProcess.Result start = GatewayProcess.run(TIMEOUT, "gateway", "--config", config.toString());
 
         assertThat(validate.exitCode()).as(validate.output()).isEqualTo(1);
-        assertThat(validate.output()).contains("agent.backend: \"openai\" is not available");
+        assertThat(validate.output()).contains("agent.command.argv: required when agent.backend is \"command\"");
         assertThat(start.exitCode()).as(start.output()).isEqualTo(1);
-        assertThat(start.output()).contains("agent.backend: \"openai\" is not available");
+        assertThat(start.output()).contains("agent.command.argv: required when agent.backend is \"command\"");
     }
 
     @Test
