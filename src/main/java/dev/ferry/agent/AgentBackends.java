@@ -43,6 +43,7 @@ public final class AgentBackends {
 
     /** The backends of this build. */
     public static final AgentBackends BUILT_IN = new AgentBackends(Map.of(
+            "command", (config, context) -> new dev.ferry.agent.command.CommandBackend(config.command(), config.maxConcurrent(), context.scheduler()),
             "echo", (config, context) -> new EchoBackend(context.scheduler(), Duration.ofMillis(config.echo().delayMs()))));
 
     private final Map<String, Factory> factories;
