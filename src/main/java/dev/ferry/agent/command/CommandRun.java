@@ -171,7 +171,10 @@ final class CommandRun implements AgentRun {
         ReplyText text = new ReplyText();
         byte[] buffer = new byte[READ_BUFFER_BYTES];
         long total = 0;
-        try (InputStream stdout = started.getInputStream()) {
+        // Closed only at the end of this method, after any failure has taken the process tree: closing the
+        // pipe first could kill the program by SIGPIPE and orphan its children out of the tree.
+        InputStream stdout = started.getInputStream();
+        try {
             int read;
             while ((read = stdout.read(buffer)) != -1) {
                 total += read;
@@ -203,6 +206,16 @@ final class CommandRun implements AgentRun {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             fail(new AgentFailure(AgentFailure.Kind.EXIT, "agent command was not waited for: the backend is closing"));
+        } finally {
+            closeQuietly(stdout);
+        }
+    }
+
+    private void closeQuietly(InputStream stream) {
+        try {
+            stream.close();
+        } catch (IOException e) {
+            log.debug("agent command stdout did not close session={} reason={}", request.sessionKey(), e.getMessage());
         }
     }
 
