@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 
+import dev.ferry.agent.command.CommandBackend;
 import dev.ferry.agent.openai.OpenAiBackend;
 import dev.ferry.config.AgentConfig;
 import dev.ferry.time.Scheduler;
@@ -44,6 +45,7 @@ public final class AgentBackends {
 
     /** The backends of this build. */
     public static final AgentBackends BUILT_IN = new AgentBackends(Map.of(
+            "command", (config, context) -> new CommandBackend(config.command(), config.maxConcurrent(), context.scheduler()),
             "echo", (config, context) -> new EchoBackend(context.scheduler(), Duration.ofMillis(config.echo().delayMs())),
             "openai", OpenAiBackend::new));
 
