@@ -11,6 +11,6 @@ for ((r = 1; r <= rounds; r++)); do
   work="$(mktemp -d)"
   echo "round $r"
   java -XX:+UseSerialGC -cp "$root/target/ferry.jar" "$root/bench/model/ModelTurns.java" "$root/target/ferry.jar" \
-    "$work" "$sessions" "$seconds" | sed 's/^/  /'
+    "$work" "$sessions" "$seconds" | sed -u "s/^/  /"
   rm -rf "$work"
 done

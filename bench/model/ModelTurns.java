@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,6 +53,8 @@ public final class ModelTurns {
         Path work = Path.of(args[1]);
         int sessions = Integer.parseInt(args[2]);
         int seconds = Integer.parseInt(args[3]);
+        // "echo" runs the same load without the model call: what the rest of the pipeline costs alone.
+        String backend = args.length > 4 ? args[4] : "openai";
 
         Server model = serve(new ModelHandler());
         Server sink = serve(new SinkHandler());
@@ -59,13 +62,18 @@ public final class ModelTurns {
         Path config = work.resolve("ferry.json5");
         Files.writeString(config, """
                 { gateway: { port: %d }, state: { dir: "%s" },
-                  agent: { backend: "openai", maxConcurrent: 64, historyTurns: 2,
+                  agent: { backend: "%s", maxConcurrent: 64, historyTurns: 2,
                            openai: { baseUrl: "http://127.0.0.1:%d/v1", model: "bench", apiKeyEnv: "FERRY_BENCH_NO_KEY" } },
                   channels: { webhook: { replyUrl: "http://127.0.0.1:%d/replies", maxConcurrentSends: 64 } },
                   messages: { queue: { mode: "followup", debounceMs: 0 } } }
-                """.formatted(gatewayPort, work.resolve("state"), port(model), port(sink)));
-        Process gateway = new ProcessBuilder("java", "-XX:+UseSerialGC", "-jar", jar.toString(), "gateway", "--config",
-                config.toString()).redirectErrorStream(true).redirectOutput(work.resolve("gateway.log").toFile()).start();
+                """.formatted(gatewayPort, work.resolve("state"), backend, port(model), port(sink)));
+        List<String> command = new ArrayList<>(List.of("java", "-XX:+UseSerialGC"));
+        String extra = System.getenv("FERRY_BENCH_GATEWAY_OPTS");   // e.g. a flight recording, to look into a figure
+        if (extra != null && !extra.isBlank()) {
+            command.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        command.addAll(List.of("-jar", jar.toString(), "gateway", "--config", config.toString()));
+        Process gateway = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("gateway.log").toFile()).start();
         try {
             HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(2)).build();
             URI inbound = URI.create("http://127.0.0.1:" + gatewayPort + "/channels/webhook/inbound");
@@ -81,12 +89,21 @@ public final class ModelTurns {
                     + " over the model server's own time%n", rate / 2, sorted.length, ms(pct(sorted, 50)),
                     ms(pct(sorted, 99)), ms(sorted[sorted.length - 1]));
             System.out.printf("model calls: %d%n", MODEL_CALLS.get());
+            if (System.getenv("FERRY_BENCH_METRICS") != null) {
+                // The gateway's own account of where the time went, for looking into a figure.
+                Files.writeString(work.resolve("metrics.txt"), http.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + gatewayPort + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body());
+                System.out.println("metrics: " + work.resolve("metrics.txt"));
+            }
         } finally {
             gateway.destroy();
             gateway.waitFor(10, TimeUnit.SECONDS);
             model.stop();
             sink.stop();
         }
+        // The client's and the pacer's threads would keep the JVM up.
+        System.exit(0);
     }
 
     /** Each session sends its next message when the reply to its last arrives; answers turns per second. */
@@ -141,20 +158,27 @@ public final class ModelTurns {
         }
         pacer.shutdown();
         List<Long> added = new ArrayList<>();
+        long[] acks = new long[ids.size()];
+        int i = 0;
         for (String id : ids) {
             long[] t = TIMES.get(id);
             added.add(t[1] - t[0] - MODEL_NANOS.getOrDefault(id, 0L));
+            acks[i++] = t[2] - t[0];
         }
+        Arrays.sort(acks);
+        System.out.printf("  of which the webhook's 202 (the journal commit of the message): p50 %.2f ms, p99 %.2f ms%n",
+                ms(pct(acks, 50)), ms(pct(acks, 99)));
         return added;
     }
 
     private static void post(HttpClient http, URI inbound, String conversation, String id) {
         String body = "{\"messageId\":\"" + id + "\",\"conversation\":\"" + conversation
                 + "\",\"sender\":\"bench\",\"text\":\"" + id + "\"}";
-        TIMES.put(id, new long[] {System.nanoTime(), 0});
+        TIMES.put(id, new long[] {System.nanoTime(), 0, 0});
         http.sendAsync(HttpRequest.newBuilder(inbound).header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.discarding())
                 .whenComplete((response, failure) -> {
+                    TIMES.get(id)[2] = System.nanoTime();
                     if (failure != null || response.statusCode() != 202) {
                         System.err.println("intake refused " + id + ": " + (failure != null ? failure : response.statusCode()));
                     }

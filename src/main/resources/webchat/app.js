@@ -205,6 +205,14 @@
     scrollToEnd(stick);
   }
 
+  /** A streamed reply starts over (its model call was restarted): the pieces shown so far go. */
+  function restartReply(replyId) {
+    var reply = replies.get(replyId);
+    if (!reply || reply.final) { return; }
+    reply.text = '';
+    renderReply(reply.body, reply.text);
+  }
+
   function clearConversationView() {
     replies.clear();
     els.messages.replaceChildren();
@@ -468,7 +476,11 @@
     switch (name) {
       case 'chat':
         if (payload.conversation === conversation && payload.replyId) {
-          showReply(payload.replyId, payload.text || '', payload.final !== false, payload.inReplyTo);
+          if (payload.restart) {
+            restartReply(payload.replyId);
+          } else {
+            showReply(payload.replyId, payload.text || '', payload.final !== false, payload.inReplyTo);
+          }
         } else if (Array.isArray(payload.inReplyTo)) {
           payload.inReplyTo.forEach(markAnswered);
         }

@@ -13,4 +13,10 @@ public interface TurnObserver {
 
     /** The next piece of the reply text, following the pieces before it. */
     void onText(String delta);
+
+    /**
+     * The pieces so far are void and the reply starts over: a steered message restarted the model call,
+     * and its partial answer was thrown away.
+     */
+    default void onRestart() {}
 }

@@ -27,6 +27,13 @@ public sealed interface GatewayEvent {
     record TextDelta(String sessionKey, long turnId, String replyId, String channel, String conversation, String text)
             implements GatewayEvent {}
 
+    /**
+     * The text deltas of a turn so far are void: its reply starts over (a steered message restarted the
+     * model call, or a failed attempt is run again).
+     */
+    record TextRestarted(String sessionKey, long turnId, String replyId, String channel, String conversation)
+            implements GatewayEvent {}
+
     /** A turn ended; {@code detail} says why when it did not reply (the supersede reason, the error). */
     record TurnEnded(String sessionKey, long turnId, TurnOutcome outcome, String detail) implements GatewayEvent {}
 

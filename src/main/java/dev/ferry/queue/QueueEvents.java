@@ -53,6 +53,12 @@ final class QueueEvents {
         publish(new GatewayEvent.TextDelta(turn.sessionKey(), turn.id(), turn.replyId(), last.channel(), last.conversation(), text));
     }
 
+    void restarted(Turn turn) {
+        InboundMessage last = turn.lastMessage();
+        publish(new GatewayEvent.TextRestarted(turn.sessionKey(), turn.id(), turn.replyId(), last.channel(),
+                last.conversation()));
+    }
+
     void ended(Turn turn, TurnOutcome outcome, String detail) {
         publish(new GatewayEvent.TurnEnded(turn.sessionKey(), turn.id(), outcome, detail));
     }

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import dev.ferry.agent.AgentBackend;
 import dev.ferry.agent.AgentRequest;
 import dev.ferry.agent.AgentRun;
+import dev.ferry.agent.TurnObserver;
 import dev.ferry.delivery.Outbox;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.events.GatewayEvent.TurnOutcome;
@@ -159,11 +160,24 @@ final class TurnRunner {
         }
         long startedAt = scheduler.nowMillis();
         TurnSettings current = settings;
+        if (failures > 0) {
+            // What the failed attempt streamed is void: this one streams the reply from its start.
+            events.restarted(turn);
+        }
         events.started(turn);
         InboundMessage last = turn.lastMessage();
         var request = new AgentRequest(turn.sessionKey(), current.systemPrompt(),
-                journal.transcript(turn.sessionKey(), current.historyTurns()), turn.prompt(),
-                text -> events.delta(turn, text), last.channel(), last.conversation());
+                journal.transcript(turn.sessionKey(), current.historyTurns()), turn.prompt(), new TurnObserver() {
+                    @Override
+                    public void onText(String delta) {
+                        events.delta(turn, delta);
+                    }
+
+                    @Override
+                    public void onRestart() {
+                        events.restarted(turn);
+                    }
+                }, last.channel(), last.conversation());
         AgentRun run;
         try {
             run = backend.start(request);

@@ -198,9 +198,26 @@ class OpenAiGatewayIT {
         start("", ", messages: { queue: { mode: 'steer' } }");
         model.enqueue(Behaviour.reply("partial answer that is thrown away").withChunks(20)
                 .withDelays(Duration.ZERO, Duration.ofMillis(500)), Behaviour.reply("one answer for both"));
+        WsClient watcher = WsClient.open(gateway.url());
+        sockets.add(watcher);
+        watcher.call("hello", "connect", json("{'subscribe':{'all':true}}"));
         send("m-1", "c", "first part");
         model.awaitRequest(0, PATIENCE);
+        assertThat(watcher.nextEvent("chat").path("final").asBoolean()).as("a piece of the partial answer").isFalse();
         send("m-2", "c", "second part");
+        JsonNode chat;
+        boolean voided = false;
+        StringBuilder after = new StringBuilder();
+        while (!(chat = watcher.nextEvent("chat")).path("final").asBoolean()) {
+            if (chat.path("restart").asBoolean()) {
+                voided = true;
+                after.setLength(0);
+            } else {
+                after.append(chat.path("text").asText());
+            }
+        }
+        assertThat(voided).as("a watcher is told the partial answer is void").isTrue();
+        assertThat(after.toString()).isEqualTo("one answer for both");
 
         FakeOpenAiServer.Received restarted = model.awaitRequest(1, PATIENCE);
         model.requests().get(0).awaitClientClose(PATIENCE);

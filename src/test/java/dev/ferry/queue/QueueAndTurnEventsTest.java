@@ -175,7 +175,7 @@ class QueueAndTurnEventsTest {
         backend.run(1).answer("hi");
 
         assertThat(events.all()).extracting(Object::getClass).containsExactly(TurnStarted.class, TurnEnded.class,
-                TurnStarted.class, TurnEnded.class);
+                GatewayEvent.TextRestarted.class, TurnStarted.class, TurnEnded.class);
         assertThat(events.of(TurnEnded.class)).extracting(TurnEnded::outcome)
                 .containsExactly(TurnOutcome.FAILED, TurnOutcome.REPLIED);
         assertThat(events.of(TurnEnded.class).get(0).detail()).contains("model unavailable");

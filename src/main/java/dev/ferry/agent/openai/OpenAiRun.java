@@ -148,6 +148,7 @@ final class OpenAiRun implements AgentRun {
                 // The partial answer was to a context without this text: drop it and ask again.
                 cancelCallLocked(effects);
                 callLocked(effects);
+                effects.restarted = true;
             }
         }
         effects.apply();
@@ -592,6 +593,8 @@ final class OpenAiRun implements AgentRun {
         final List<Runnable> cancels = new ArrayList<>();
         String reply;
         Throwable failure;
+        /** Whether the observer is told the pieces it heard are void. */
+        boolean restarted;
 
         void cancel(CompletableFuture<?> exchange, Flow.Subscription subscription) {
             if (subscription != null) {
@@ -605,6 +608,9 @@ final class OpenAiRun implements AgentRun {
 
         void apply() {
             cancels.forEach(Runnable::run);
+            if (restarted) {
+                request.observer().onRestart();
+            }
             deltas.forEach(request.observer()::onText);
             boolean ended = false;
             if (reply != null) {

@@ -29,6 +29,15 @@ final class ChatFrames {
             return Optional.of(chat(delta.channel(), delta.conversation(), delta.replyId(), delta.turnId(),
                     delta.text(), false));
         }
+        if (event instanceof GatewayEvent.TextRestarted restarted) {
+            // Pieces shown for this reply are void; the ones that follow start it again.
+            return Optional.of(WsFrames.event("chat", payload(restarted.channel(), restarted.conversation())
+                    .put("replyId", restarted.replyId())
+                    .put("turnId", restarted.turnId())
+                    .put("text", "")
+                    .put("final", false)
+                    .put("restart", true)));
+        }
         if (event instanceof GatewayEvent.ReplyCommitted reply) {
             ObjectNode payload = payload(reply.channel(), reply.conversation())
                     .put("replyId", reply.replyId())

@@ -90,6 +90,8 @@ record Follows(String channel, List<String> keys, boolean all, boolean status) {
             return key(reply.channel(), reply.conversation());
         } else if (event instanceof GatewayEvent.QueueChanged queue) {
             return key(queue.channel(), queue.conversation());
+        } else if (event instanceof GatewayEvent.TextRestarted restarted) {
+            return key(restarted.channel(), restarted.conversation());
         } else if (event instanceof GatewayEvent.TurnStarted started) {
             return key(started.channel(), started.conversation());
         }
