@@ -22,16 +22,16 @@ final class OpenAiMetrics {
 
     OpenAiMetrics(MeterRegistry registry) {
         this.registry = registry;
-        this.latency = Timer.builder("ferry_model_latency").description("A whole model call, retries included")
+        this.latency = Timer.builder("ferry.model.latency").description("A whole model call, retries included")
                 .tag("backend", "openai").publishPercentileHistogram().register(registry);
-        this.firstToken = Timer.builder("ferry_model_first_token").description("From a call's request to its first reply token")
+        this.firstToken = Timer.builder("ferry.model.first.token").description("From a call's request to its first reply token")
                 .tag("backend", "openai").publishPercentileHistogram().register(registry);
         this.tokensIn = tokens("in");
         this.tokensOut = tokens("out");
     }
 
     private Counter tokens(String direction) {
-        return Counter.builder("ferry_model_tokens_total").description("Tokens as the model server reports them")
+        return Counter.builder("ferry.model.tokens").description("Tokens as the model server reports them")
                 .tag("backend", "openai").tag("direction", direction).register(registry);
     }
 
@@ -49,7 +49,7 @@ final class OpenAiMetrics {
     }
 
     void countError(AgentFailure.Kind kind) {
-        Counter.builder("ferry_model_errors_total").description("Model calls that failed, after their retries")
+        Counter.builder("ferry.model.errors").description("Model calls that failed, after their retries")
                 .tag("backend", "openai").tag("kind", kind.wireName()).register(registry).increment();
     }
 }

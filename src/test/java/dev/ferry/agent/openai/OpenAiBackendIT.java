@@ -138,7 +138,7 @@ class OpenAiBackendIT {
         assertThat(request.body().path("stream").asBoolean(true)).isFalse();
         assertThat(request.body().has("stream_options")).isFalse();
         assertThat(run.steer("too late")).isFalse();
-        assertThat(counter("ferry_model_tokens_total", "direction", "out")).isEqualTo(3);
+        assertThat(counter("ferry.model.tokens", "direction", "out")).isEqualTo(3);
     }
 
     @Test
@@ -192,10 +192,10 @@ class OpenAiBackendIT {
         AgentRun run = start("count me");
 
         assertThat(replyOf(run)).isEqualTo("counted reply");
-        assertThat(counter("ferry_model_tokens_total", "direction", "in")).isEqualTo(11);
-        assertThat(counter("ferry_model_tokens_total", "direction", "out")).isEqualTo(4);
-        assertThat(metrics.find("ferry_model_latency").timer().count()).isEqualTo(1);
-        assertThat(metrics.find("ferry_model_first_token").timer().count()).isEqualTo(1);
+        assertThat(counter("ferry.model.tokens", "direction", "in")).isEqualTo(11);
+        assertThat(counter("ferry.model.tokens", "direction", "out")).isEqualTo(4);
+        assertThat(metrics.find("ferry.model.latency").timer().count()).isEqualTo(1);
+        assertThat(metrics.find("ferry.model.first.token").timer().count()).isEqualTo(1);
     }
 
     @Test
@@ -219,7 +219,7 @@ class OpenAiBackendIT {
         assertThat(failure.kind()).isEqualTo(AgentFailure.Kind.SERVER_ERROR);
         assertThat(failure.getMessage()).contains("500").contains("The server had an error");
         assertThat(server.requests()).hasSize(maxRetries + 1);
-        assertThat(counter("ferry_model_errors_total", "kind", "server_error")).isEqualTo(1);
+        assertThat(counter("ferry.model.errors", "kind", "server_error")).isEqualTo(1);
     }
 
     @Test
