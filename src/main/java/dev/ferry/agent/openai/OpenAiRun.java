@@ -3,11 +3,13 @@ package dev.ferry.agent.openai;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -220,7 +222,16 @@ final class OpenAiRun implements AgentRun {
         if (status / 100 != 2) {
             return new CappedBody(ERROR_BODY_BYTES);
         }
-        return config.stream() ? new StreamBody(thisCall) : new CappedBody(COMPLETION_BODY_BYTES);
+        return streams(info.headers()) ? new StreamBody(thisCall) : new CappedBody(COMPLETION_BODY_BYTES);
+    }
+
+    /**
+     * Whether a 2xx answer is an event stream: asked for, and not a whole JSON completion instead, which
+     * some servers send when they do not stream (or not for this model).
+     */
+    private boolean streams(HttpHeaders headers) {
+        String type = headers.firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+        return config.stream() && !type.startsWith("application/json");
     }
 
     private void onResponse(int thisCall, HttpResponse<String> response, Throwable error) {
@@ -235,7 +246,7 @@ final class OpenAiRun implements AgentRun {
                 onCallErrorLocked(effects, unwrap(error));
             } else if (response.statusCode() / 100 != 2) {
                 onRefusalLocked(effects, response);
-            } else if (!config.stream()) {
+            } else if (!streams(response.headers())) {
                 onCompletionLocked(effects, response.body());
             }
             // A 2xx stream is driven by its body's signals.
