@@ -5,15 +5,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Function;
 
 import dev.ferry.agent.command.CommandBackend;
 import dev.ferry.agent.openai.OpenAiBackend;
 import dev.ferry.config.AgentConfig;
-import dev.ferry.time.Scheduler;
-import dev.ferry.time.WallClock;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
  * The one table of agent backends this build has: start-up, every reload and {@code ferry config
@@ -23,24 +18,11 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  */
 public final class AgentBackends {
 
-    /**
-     * What a backend is built with besides its own settings: the gateway's timers, the wall clock (for a
-     * {@code Retry-After} date), the process environment (where an API key is read from) and the metrics
-     * registry.
-     */
-    public record Context(Scheduler scheduler, WallClock wallClock, Function<String, String> environment,
-                          MeterRegistry metrics) {
-
-        /** For a backend that needs only timers: the system's clock and environment, and metrics kept nowhere. */
-        public Context(Scheduler scheduler) {
-            this(scheduler, WallClock.SYSTEM, System::getenv, new SimpleMeterRegistry());
-        }
-    }
 
     /** Builds one backend from the agent settings; may fail with an {@link IllegalArgumentException} naming the setting. */
     @FunctionalInterface
     public interface Factory {
-        AgentBackend create(AgentConfig config, Context context);
+        AgentBackend create(AgentConfig config, BackendContext context);
     }
 
     /** The backends of this build. */
@@ -69,7 +51,7 @@ public final class AgentBackends {
     }
 
     /** Builds the backend {@code config} names; fails, having built nothing, when {@link #unavailable} says why. */
-    public AgentBackend create(AgentConfig config, Context context) {
+    public AgentBackend create(AgentConfig config, BackendContext context) {
         Factory factory = factories.get(config.backend());
         if (factory == null) {
             throw new IllegalArgumentException(unavailable(config).orElseThrow());

@@ -18,6 +18,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 
 import dev.ferry.agent.AgentBackend;
 import dev.ferry.agent.AgentBackends;
+import dev.ferry.agent.BackendContext;
 import dev.ferry.channel.ChannelCatalog;
 import dev.ferry.channel.ChannelContext;
 import dev.ferry.channel.Channels;
@@ -113,7 +114,7 @@ final class Stages implements AutoCloseable {
 
     /** A backend for {@code config}, from the one table; the caller owns it until it is put in service. */
     AgentBackend createBackend(FerryConfig config) {
-        return backends.create(config.agent(), new AgentBackends.Context(scheduler, wallClock, System::getenv, metrics));
+        return backends.create(config.agent(), new BackendContext(scheduler, wallClock, System::getenv, metrics));
     }
 
     AgentBackend backend() {

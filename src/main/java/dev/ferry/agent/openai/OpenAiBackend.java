@@ -14,9 +14,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.ferry.agent.AgentBackend;
-import dev.ferry.agent.AgentBackends;
 import dev.ferry.agent.AgentRequest;
 import dev.ferry.agent.AgentRun;
+import dev.ferry.agent.BackendContext;
 import dev.ferry.config.AgentConfig;
 import dev.ferry.config.OpenAiConfig;
 
@@ -34,7 +34,7 @@ public final class OpenAiBackend implements AgentBackend {
     private static final String REDACTED = "<redacted>";
 
     private final OpenAiConfig config;
-    private final AgentBackends.Context context;
+    private final BackendContext context;
     private final URI endpoint;
     /** Empty when {@code apiKeyEnv} is unset or names no variable: a local server needs no key. */
     private final Optional<String> apiKey;
@@ -44,11 +44,11 @@ public final class OpenAiBackend implements AgentBackend {
     /** The runs not yet finished, so that closing the backend leaves no call open. */
     private final Set<OpenAiRun> live = ConcurrentHashMap.newKeySet();
 
-    public OpenAiBackend(AgentConfig config, AgentBackends.Context context) {
+    public OpenAiBackend(AgentConfig config, BackendContext context) {
         this(config.openai(), context);
     }
 
-    public OpenAiBackend(OpenAiConfig config, AgentBackends.Context context) {
+    public OpenAiBackend(OpenAiConfig config, BackendContext context) {
         this.config = config;
         this.context = context;
         this.endpoint = endpointOf(config.baseUrl());
@@ -86,7 +86,7 @@ public final class OpenAiBackend implements AgentBackend {
         }
     }
 
-    private static Optional<String> keyOf(String apiKeyEnv, AgentBackends.Context context) {
+    private static Optional<String> keyOf(String apiKeyEnv, BackendContext context) {
         if (apiKeyEnv == null || apiKeyEnv.isBlank()) {
             return Optional.empty();
         }
@@ -134,7 +134,7 @@ public final class OpenAiBackend implements AgentBackend {
         return config;
     }
 
-    AgentBackends.Context context() {
+    BackendContext context() {
         return context;
     }
 

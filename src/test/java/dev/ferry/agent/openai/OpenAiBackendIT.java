@@ -27,14 +27,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.ferry.agent.AgentBackends;
 import dev.ferry.agent.AgentFailure;
 import dev.ferry.agent.AgentRequest;
 import dev.ferry.agent.AgentRun;
+import dev.ferry.agent.BackendContext;
 import dev.ferry.config.OpenAiConfig;
 import dev.ferry.journal.Exchange;
-import dev.ferry.testing.FakeOpenAiServer;
 import dev.ferry.testing.FakeOpenAiServer.Behaviour;
+import dev.ferry.testing.FakeOpenAiServer;
 import dev.ferry.time.SystemScheduler;
 import dev.ferry.time.WallClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -79,7 +79,7 @@ class OpenAiBackendIT {
     private OpenAiBackend backend() {
         OpenAiConfig config = new OpenAiConfig(baseUrl, "fake-model", keyEnv, stream, timeoutMs, 64, 0.5, 2_000,
                 firstTokenTimeoutMs, idleTimeoutMs, maxRetries);
-        backend = new OpenAiBackend(config, new AgentBackends.Context(scheduler, WallClock.SYSTEM, environment::get, metrics));
+        backend = new OpenAiBackend(config, new BackendContext(scheduler, WallClock.SYSTEM, environment::get, metrics));
         return backend;
     }
 
