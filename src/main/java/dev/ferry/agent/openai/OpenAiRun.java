@@ -28,6 +28,7 @@ import dev.ferry.agent.AgentFailure.Kind;
 import dev.ferry.agent.AgentRequest;
 import dev.ferry.agent.AgentRun;
 import dev.ferry.config.OpenAiConfig;
+import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.time.Scheduler;
 
 /**
@@ -59,8 +60,9 @@ final class OpenAiRun implements AgentRun {
 
     private enum State { CALLING, STREAMING, BACKING_OFF, DONE }
 
-    static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
     static final Duration MAX_BACKOFF = Duration.ofSeconds(8);
+    /** Between attempts a server asked no wait for: 500 ms, doubling, at most {@link #MAX_BACKOFF}. */
+    private static final RetryPolicy BACKOFF = new RetryPolicy(Duration.ofMillis(500), MAX_BACKOFF);
     /** Enough of an error body to say why; a longer one is not read. */
     private static final int ERROR_BODY_BYTES = 4096;
     /** A whole completion larger than this is refused rather than held. */
@@ -327,8 +329,7 @@ final class OpenAiRun implements AgentRun {
     }
 
     static Duration backoff(int retry) {
-        Duration wait = FIRST_BACKOFF.multipliedBy(1L << Math.min(retry - 1, 20));
-        return wait.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait;
+        return BACKOFF.delayAfter(retry);
     }
 
     private void onRetryDue(int retryOf) {
