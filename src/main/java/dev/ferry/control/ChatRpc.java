@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.ferry.channel.ChannelCatalog;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.intake.Identifiers;
 import dev.ferry.intake.Intake;
 import dev.ferry.intake.InvisibleText;
 import dev.ferry.journal.InboundMessage;
@@ -29,7 +30,6 @@ public final class ChatRpc {
 
     /** The account of a message from a client: there is one gateway, so one account. */
     static final String ACCOUNT = "default";
-    private static final int MAX_ID_LENGTH = 256;
     /** A chat message, not a document: the agent's context is the limit that matters, and this is far below it. */
     static final int MAX_TEXT_CHARS = 64 * 1024;
     private static final List<String> CHANNELS = List.of(ChannelCatalog.CONTROL, ChannelCatalog.WEBCHAT);
@@ -139,12 +139,9 @@ public final class ChatRpc {
             throw RpcException.invalidParams("params." + name + ": must be a string, got " + node.getNodeType().name().toLowerCase());
         }
         String value = node.asText().trim();
-        if (value.isEmpty() || InvisibleText.isInvisible(value)) {
-            throw RpcException.invalidParams("params." + name + ": must not be blank");
-        }
-        if (value.length() > MAX_ID_LENGTH) {
-            throw RpcException.invalidParams("params." + name + ": must be at most " + MAX_ID_LENGTH
-                    + " characters, got " + value.length());
+        String problem = Identifiers.problem(value);
+        if (problem != null) {
+            throw RpcException.invalidParams("params." + name + ": " + problem);
         }
         return value;
     }

@@ -5,7 +5,7 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.ferry.intake.InvisibleText;
+import dev.ferry.intake.Identifiers;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Media;
 
@@ -17,7 +17,6 @@ final class WebhookPayload {
 
     static final String CHANNEL = "webhook";
     static final String ACCOUNT = "default";
-    private static final int MAX_ID_LENGTH = 256;
 
     /** Either a message or the reasons there is none. */
     record Parsed(InboundMessage message, List<String> errors) {}
@@ -60,12 +59,9 @@ final class WebhookPayload {
             return null;
         }
         String value = node.asText().trim();
-        if (value.isEmpty()) {
-            errors.add(field + ": must not be blank");
-        } else if (InvisibleText.isInvisible(value)) {
-            errors.add(field + ": must not be blank: it holds only invisible characters");
-        } else if (value.length() > MAX_ID_LENGTH) {
-            errors.add(field + ": must be at most " + MAX_ID_LENGTH + " characters, got " + value.length());
+        String problem = Identifiers.problem(value);
+        if (problem != null) {
+            errors.add(field + ": " + problem);
         }
         return value;
     }
