@@ -1,5 +1,6 @@
 package dev.ferry.agent;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import dev.ferry.journal.Exchange;
@@ -15,6 +16,16 @@ public record AgentRequest(String sessionKey, String systemPrompt, List<Exchange
     public AgentRequest {
         history = List.copyOf(history);
         observer = observer == null ? TurnObserver.NONE : observer;
+    }
+
+    /** The history as a model reads it: each exchange a user message, then the assistant's reply; oldest first. */
+    public List<ChatMessage> historyMessages() {
+        List<ChatMessage> messages = new ArrayList<>(history.size() * 2);
+        for (Exchange exchange : history) {
+            messages.add(new ChatMessage("user", exchange.prompt()));
+            messages.add(new ChatMessage("assistant", exchange.reply()));
+        }
+        return messages;
     }
 
     /** A request that does not say where its messages came from. */

@@ -1,6 +1,5 @@
 package dev.ferry.agent.command;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
@@ -8,7 +7,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.ferry.agent.AgentRequest;
-import dev.ferry.journal.Exchange;
+import dev.ferry.agent.ChatMessage;
 
 /**
  * What a program configured with {@code input: "json"} reads on stdin: one JSON document
@@ -17,26 +16,17 @@ import dev.ferry.journal.Exchange;
  * one. {@code systemPrompt} and {@code conversation} are null when there is none. Immutable.
  */
 @JsonPropertyOrder({"systemPrompt", "history", "prompt", "sessionKey", "conversation"})
-public record PromptDocument(String systemPrompt, List<Message> history, String prompt, String sessionKey,
+public record PromptDocument(String systemPrompt, List<ChatMessage> history, String prompt, String sessionKey,
                              String conversation) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** One message of the history; {@code role} is {@code user} or {@code assistant}. */
-    @JsonPropertyOrder({"role", "content"})
-    public record Message(String role, String content) {}
 
     public PromptDocument {
         history = List.copyOf(history);
     }
 
     static PromptDocument of(AgentRequest request, SessionAddress address) {
-        List<Message> history = new ArrayList<>(request.history().size() * 2);
-        for (Exchange exchange : request.history()) {
-            history.add(new Message("user", exchange.prompt()));
-            history.add(new Message("assistant", exchange.reply()));
-        }
-        return new PromptDocument(request.systemPrompt(), history, request.prompt(), request.sessionKey(),
+        return new PromptDocument(request.systemPrompt(), request.historyMessages(), request.prompt(), request.sessionKey(),
                 address.conversation());
     }
 

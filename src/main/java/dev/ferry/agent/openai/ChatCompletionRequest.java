@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.ferry.agent.AgentRequest;
 import dev.ferry.config.OpenAiConfig;
-import dev.ferry.journal.Exchange;
 
 /**
  * The JSON body of one {@code POST /chat/completions}: the system prompt (when there is one), the
@@ -30,10 +29,7 @@ final class ChatCompletionRequest {
         if (request.systemPrompt() != null && !request.systemPrompt().isBlank()) {
             add(messages, "system", request.systemPrompt());
         }
-        for (Exchange exchange : request.history()) {
-            add(messages, "user", exchange.prompt());
-            add(messages, "assistant", exchange.reply());
-        }
+        request.historyMessages().forEach(message -> add(messages, message.role(), message.content()));
         add(messages, "user", request.prompt());
         for (String text : steered) {
             add(messages, "user", text);
