@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.ferry.agent.AgentBackend;
+import dev.ferry.agent.AgentFailure;
 import dev.ferry.agent.AgentRequest;
 import dev.ferry.agent.AgentRun;
 import dev.ferry.agent.TurnObserver;
@@ -269,7 +270,8 @@ final class TurnRunner {
             return;
         }
         String reason = errors.reasonFor(error);
-        String said = AgentErrors.failureIn(error) != null ? AgentErrors.failureIn(error).getMessage() : error.toString();
+        AgentFailure failure = AgentErrors.failureIn(error);
+        String said = failure != null ? failure.getMessage() : error.toString();
         if (errors.sameAsLast(error)) {
             log.warn("turn answered with an error again session={} turn={} reason={}", turn.sessionKey(), turn.id(), reason);
         } else {

@@ -26,24 +26,17 @@ final class ChatFrames {
 
     static Optional<String> of(GatewayEvent event) {
         if (event instanceof GatewayEvent.TextDelta delta) {
-            return Optional.of(chat(delta.channel(), delta.conversation(), delta.replyId(), delta.turnId(),
-                    delta.text(), false));
+            return Optional.of(WsFrames.event("chat", chat(delta.channel(), delta.conversation(), delta.replyId(),
+                    delta.turnId(), delta.text(), false)));
         }
         if (event instanceof GatewayEvent.TextRestarted restarted) {
             // Pieces shown for this reply are void; the ones that follow start it again.
-            return Optional.of(WsFrames.event("chat", payload(restarted.channel(), restarted.conversation())
-                    .put("replyId", restarted.replyId())
-                    .put("turnId", restarted.turnId())
-                    .put("text", "")
-                    .put("final", false)
-                    .put("restart", true)));
+            return Optional.of(WsFrames.event("chat", chat(restarted.channel(), restarted.conversation(),
+                    restarted.replyId(), restarted.turnId(), "", false).put("restart", true)));
         }
         if (event instanceof GatewayEvent.ReplyCommitted reply) {
-            ObjectNode payload = payload(reply.channel(), reply.conversation())
-                    .put("replyId", reply.replyId())
-                    .put("turnId", reply.turnId())
-                    .put("text", reply.text())
-                    .put("final", true);
+            ObjectNode payload = chat(reply.channel(), reply.conversation(), reply.replyId(), reply.turnId(),
+                    reply.text(), true);
             reply.inReplyTo().forEach(payload.putArray("inReplyTo")::add);
             return Optional.of(WsFrames.event("chat", payload));
         }
@@ -67,13 +60,13 @@ final class ChatFrames {
         return Optional.empty();
     }
 
-    private static String chat(String channel, String conversation, String replyId, long turnId, String text,
-                               boolean isFinal) {
-        return WsFrames.event("chat", payload(channel, conversation)
+    private static ObjectNode chat(String channel, String conversation, String replyId, long turnId, String text,
+                                   boolean isFinal) {
+        return payload(channel, conversation)
                 .put("replyId", replyId)
                 .put("turnId", turnId)
                 .put("text", text)
-                .put("final", isFinal));
+                .put("final", isFinal);
     }
 
     private static ObjectNode payload(String channel, String conversation) {
