@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -90,83 +91,121 @@ public final class FakeOpenAiServer implements AutoCloseable {
         }
 
         public Behaviour withKind(Kind value) {
-            return new Behaviour(value, text, chunks, firstChunkDelay, chunkDelay, keepAlives, reasoning, nullContentChunks,
-                    finishChunk, promptTokens, completionTokens, stopAfterChunks, crlf, splitWrites, status, errorMessage,
-                    retryAfter, echoAuthorization);
+            return with(edit -> edit.kind = value);
         }
 
         public Behaviour withChunks(int value) {
-            return new Behaviour(kind, text, value, firstChunkDelay, chunkDelay, keepAlives, reasoning, nullContentChunks,
-                    finishChunk, promptTokens, completionTokens, stopAfterChunks, crlf, splitWrites, status, errorMessage,
-                    retryAfter, echoAuthorization);
+            return with(edit -> edit.chunks = value);
         }
 
         public Behaviour withDelays(Duration beforeFirst, Duration between) {
-            return new Behaviour(kind, text, chunks, beforeFirst, between, keepAlives, reasoning, nullContentChunks,
-                    finishChunk, promptTokens, completionTokens, stopAfterChunks, crlf, splitWrites, status, errorMessage,
-                    retryAfter, echoAuthorization);
+            return with(edit -> {
+                edit.firstChunkDelay = beforeFirst;
+                edit.chunkDelay = between;
+            });
         }
 
         /** Sends a {@code : keep-alive} comment before every event. */
         public Behaviour withKeepAlives() {
-            return new Behaviour(kind, text, chunks, firstChunkDelay, chunkDelay, true, reasoning, nullContentChunks,
-                    finishChunk, promptTokens, completionTokens, stopAfterChunks, crlf, splitWrites, status, errorMessage,
-                    retryAfter, echoAuthorization);
+            return with(edit -> edit.keepAlives = true);
         }
 
         /** Thinks aloud first: {@code reasoning_content} chunks (or the message's field, when not streaming). */
         public Behaviour withReasoning(String value) {
-            return new Behaviour(kind, text, chunks, firstChunkDelay, chunkDelay, keepAlives, value, nullContentChunks,
-                    finishChunk, promptTokens, completionTokens, stopAfterChunks, crlf, splitWrites, status, errorMessage,
-                    retryAfter, echoAuthorization);
+            return with(edit -> edit.reasoning = value);
         }
 
         /** Sends {@code "content": null} in the role chunk and one extra empty chunk between content chunks. */
         public Behaviour withNullContentChunks() {
-            return new Behaviour(kind, text, chunks, firstChunkDelay, chunkDelay, keepAlives, reasoning, true, finishChunk,
-                    promptTokens, completionTokens, stopAfterChunks, crlf, splitWrites, status, errorMessage, retryAfter,
-                    echoAuthorization);
+            return with(edit -> edit.nullContentChunks = true);
         }
 
         /** Reports usage: a final chunk with {@code choices: []} when streaming, the body's field otherwise. */
         public Behaviour withUsage(int prompt, int completion) {
-            return new Behaviour(kind, text, chunks, firstChunkDelay, chunkDelay, keepAlives, reasoning, nullContentChunks,
-                    finishChunk, prompt, completion, stopAfterChunks, crlf, splitWrites, status, errorMessage, retryAfter,
-                    echoAuthorization);
+            return with(edit -> {
+                edit.promptTokens = prompt;
+                edit.completionTokens = completion;
+            });
         }
 
         Behaviour withStopAfterChunks(int value) {
-            return new Behaviour(kind, text, chunks, firstChunkDelay, chunkDelay, keepAlives, reasoning, nullContentChunks,
-                    finishChunk, promptTokens, completionTokens, value, crlf, splitWrites, status, errorMessage, retryAfter,
-                    echoAuthorization);
+            return with(edit -> edit.stopAfterChunks = value);
         }
 
         /** Ends event-stream lines with CRLF instead of LF. */
         public Behaviour withCrlf() {
-            return new Behaviour(kind, text, chunks, firstChunkDelay, chunkDelay, keepAlives, reasoning, nullContentChunks,
-                    finishChunk, promptTokens, completionTokens, stopAfterChunks, true, splitWrites, status, errorMessage,
-                    retryAfter, echoAuthorization);
+            return with(edit -> edit.crlf = true);
         }
 
         /** Writes (and flushes) each event in two pieces, cut mid-line, so the client reads partial lines. */
         public Behaviour withSplitWrites() {
-            return new Behaviour(kind, text, chunks, firstChunkDelay, chunkDelay, keepAlives, reasoning, nullContentChunks,
-                    finishChunk, promptTokens, completionTokens, stopAfterChunks, crlf, true, status, errorMessage,
-                    retryAfter, echoAuthorization);
+            return with(edit -> edit.splitWrites = true);
         }
 
         /** Adds a {@code Retry-After} header with this value (seconds, or an HTTP date). */
         public Behaviour withRetryAfter(String value) {
-            return new Behaviour(kind, text, chunks, firstChunkDelay, chunkDelay, keepAlives, reasoning, nullContentChunks,
-                    finishChunk, promptTokens, completionTokens, stopAfterChunks, crlf, splitWrites, status, errorMessage,
-                    value, echoAuthorization);
+            return with(edit -> edit.retryAfter = value);
         }
 
         /** Puts the request's {@code Authorization} value into the error message, as a careless server might. */
         public Behaviour withAuthorizationEchoed() {
-            return new Behaviour(kind, text, chunks, firstChunkDelay, chunkDelay, keepAlives, reasoning, nullContentChunks,
-                    finishChunk, promptTokens, completionTokens, stopAfterChunks, crlf, splitWrites, status, errorMessage,
-                    retryAfter, true);
+            return with(edit -> edit.echoAuthorization = true);
+        }
+
+        /** A copy with what {@code edit} changes: each {@code with…} names only its own fields. */
+        private Behaviour with(Consumer<Edit> edit) {
+            Edit copy = new Edit(this);
+            edit.accept(copy);
+            return copy.build();
+        }
+
+        /** The fields of a behaviour being copied, while one {@code with…} changes some of them. */
+        private static final class Edit {
+            Kind kind;
+            String text;
+            int chunks;
+            Duration firstChunkDelay;
+            Duration chunkDelay;
+            boolean keepAlives;
+            String reasoning;
+            boolean nullContentChunks;
+            boolean finishChunk;
+            int promptTokens;
+            int completionTokens;
+            int stopAfterChunks;
+            boolean crlf;
+            boolean splitWrites;
+            int status;
+            String errorMessage;
+            String retryAfter;
+            boolean echoAuthorization;
+
+            Edit(Behaviour from) {
+                kind = from.kind;
+                text = from.text;
+                chunks = from.chunks;
+                firstChunkDelay = from.firstChunkDelay;
+                chunkDelay = from.chunkDelay;
+                keepAlives = from.keepAlives;
+                reasoning = from.reasoning;
+                nullContentChunks = from.nullContentChunks;
+                finishChunk = from.finishChunk;
+                promptTokens = from.promptTokens;
+                completionTokens = from.completionTokens;
+                stopAfterChunks = from.stopAfterChunks;
+                crlf = from.crlf;
+                splitWrites = from.splitWrites;
+                status = from.status;
+                errorMessage = from.errorMessage;
+                retryAfter = from.retryAfter;
+                echoAuthorization = from.echoAuthorization;
+            }
+
+            Behaviour build() {
+                return new Behaviour(kind, text, chunks, firstChunkDelay, chunkDelay, keepAlives, reasoning,
+                        nullContentChunks, finishChunk, promptTokens, completionTokens, stopAfterChunks, crlf, splitWrites,
+                        status, errorMessage, retryAfter, echoAuthorization);
+            }
         }
 
         /** The reply text in {@link #chunks} pieces of near-equal length, in order. */
