@@ -45,6 +45,11 @@ public interface Channel extends AutoCloseable {
         return Optional.empty();
     }
 
+    /** How it is doing, for a channel that runs something of its own; empty for one that only serves or sends. */
+    default Optional<ChannelStatus> status() {
+        return Optional.empty();
+    }
+
     /** How its replies are sent under the committed configuration; empty: replies wait in the outbox. */
     Optional<ReplyTransport> replyTransport();
 

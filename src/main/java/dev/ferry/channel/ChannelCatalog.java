@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
+import dev.ferry.channel.telegram.TelegramChannel;
 import dev.ferry.channel.webchat.WebchatPage;
 import dev.ferry.channel.webhook.WebhookChannel;
 
@@ -26,8 +27,8 @@ public record ChannelCatalog(List<Entry> entries) {
     public static final ChannelCatalog BUILT_IN = new ChannelCatalog(List.of(
             // Messages from the control surface: chat.send over POST /rpc, the CLI, a control client.
             Entry.adapter(CONTROL, () -> new ClientChannel(CONTROL, config -> true, null)),
-            // Configured under channels.telegram; its adapter comes next.
-            Entry.named("telegram"),
+            // A Telegram bot, long-polled: channels.telegram.
+            Entry.adapter(TelegramChannel.NAME, TelegramChannel::new),
             // Messages from the web chat page, served at / by the channel, which sends them with chat.send over /ws.
             Entry.adapter(WEBCHAT, () -> new ClientChannel(WEBCHAT, config -> config.channels().webchat().enabled(),
                     new WebchatPage())),

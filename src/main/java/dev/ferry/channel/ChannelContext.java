@@ -1,6 +1,7 @@
 package dev.ferry.channel;
 
 import java.net.http.HttpClient;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import dev.ferry.events.GatewayEvents;
@@ -20,6 +21,7 @@ import io.micrometer.core.instrument.MeterRegistry;
  *                   start-up time that a gateway whose channels send nothing never spends
  * @param events where a channel publishes what it does; {@link GatewayEvents#NONE} when nobody listens
  * @param metrics the gateway's meter registry
+ * @param environment the process environment, where a channel reads a token named by its configuration
  */
 public record ChannelContext(Intake intake, Scheduler scheduler, WallClock wallClock, Supplier<HttpClient> httpClient,
-                             GatewayEvents events, MeterRegistry metrics) {}
+                             GatewayEvents events, MeterRegistry metrics, Function<String, String> environment) {}

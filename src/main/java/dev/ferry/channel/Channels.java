@@ -59,6 +59,8 @@ public final class Channels implements MessageSink, EndpointLookup, AutoCloseabl
     /** Every running channel by name, in catalog order. */
     @GuardedBy("lock")
     private Map<String, Channel> channels = Map.of();
+    /** {@code channels} as last written, for readers that must not wait on a reload: status. */
+    private volatile Map<String, Channel> published = Map.of();
     /** The names of the channels the last commit enabled. */
     @GuardedBy("lock")
     private Set<String> enabled = Set.of();
@@ -106,6 +108,7 @@ public final class Channels implements MessageSink, EndpointLookup, AutoCloseabl
             }
             this.context = context;
             this.channels = made;
+            this.published = made;
             this.mounts = mountsOf(made, Set.of());
         }
     }
@@ -194,6 +197,7 @@ public final class Channels implements MessageSink, EndpointLookup, AutoCloseabl
             running.put(step.name(), step.after());
         }
         channels = running;
+        published = running;
         Set<String> nowEnabled = new LinkedHashSet<>();
         for (Step step : steps) {
             boolean wasEnabled = enabled.contains(step.name());
@@ -281,6 +285,13 @@ public final class Channels implements MessageSink, EndpointLookup, AutoCloseabl
         } catch (Exception e) {
             throw new IllegalStateException("could not hand on seq=" + journaled.seq(), e);
         }
+    }
+
+    /** How each channel that reports a status is doing, by name, in catalog order; read without waiting on a reload. */
+    public Map<String, ChannelStatus> statuses() {
+        Map<String, ChannelStatus> statuses = new LinkedHashMap<>();
+        published.forEach((name, channel) -> channel.status().ifPresent(status -> statuses.put(name, status)));
+        return statuses;
     }
 
     /** Debounce keys buffered across every channel's debouncer. */

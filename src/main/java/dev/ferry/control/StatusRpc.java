@@ -69,6 +69,11 @@ public final class StatusRpc {
                 .put("superseded", stats.superseded())
                 .put("pending", stats.pending());
         status.putObject("outbox").put("pending", stats.outboxPending()).put("failed", stats.outboxFailed());
+        ObjectNode channels = status.putObject("channels");
+        live.channels().get().forEach((name, channel) -> {
+            ObjectNode node = channels.putObject(name).put("state", channel.state()).put("problem", channel.problem());
+            channel.details().forEach((key, value) -> node.set(key, Json.MAPPER.valueToTree(value)));
+        });
         return status;
     }
 }

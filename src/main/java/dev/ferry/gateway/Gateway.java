@@ -75,7 +75,8 @@ public final class Gateway implements AutoCloseable {
                     stages.scheduler);
             ConfigRpc configRpc = new ConfigRpc(() -> this.loaded, sequencer::requestReload, this::url, buildCheck);
             this.statusRpc = new StatusRpc(new LiveState(this::generation, () -> state.wireName(),
-                    () -> stages.backend().name(), stages.debouncerRegistry::bufferedKeys), stages.journal, stages.turns);
+                    () -> stages.backend().name(), stages.debouncerRegistry::bufferedKeys, stages.channels::statuses),
+                    stages.journal, stages.turns);
             ChatRpc chatRpc = new ChatRpc(stages.intake, stages.journal, () -> this.loaded.config(), stages.wallClock);
             this.rpcMethods = ControlMethods.create(statusRpc, chatRpc, stages.journal, stages.turns, stages.outbox,
                     configRpc, this::reload);

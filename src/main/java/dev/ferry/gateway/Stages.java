@@ -99,7 +99,8 @@ final class Stages implements AutoCloseable {
             this.channels = new Channels(ChannelCatalog.BUILT_IN, batch -> router.route(batch.messages()),
                     debouncerRegistry, outbox);
             this.intake = new Intake(journal, channels, metrics);
-            channels.start(new ChannelContext(intake, scheduler, wallClock, this::httpClient, events, metrics));
+            channels.start(new ChannelContext(intake, scheduler, wallClock, this::httpClient, events, metrics,
+                    System::getenv));
             channels.prepare(config).commit();
         } catch (RuntimeException e) {
             close();
@@ -134,7 +135,7 @@ final class Stages implements AutoCloseable {
     /** Built on first use: an HTTP client sets up TLS, which costs start-up time a loopback-only gateway never needs. */
     private synchronized HttpClient httpClient() {
         if (httpClient == null) {
-            // HTTP/1.1, as webhook receivers speak it: left at its HTTP/2 default the client offers every plain-http
+            // HTTP/1.1, which every platform API and reply receiver speaks: left at its HTTP/2 default the client offers every plain-http
             // connection an h2c upgrade, which costs each new connection an extra round of header work for nothing.
             httpClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(10)).executor(httpExecutor).build();

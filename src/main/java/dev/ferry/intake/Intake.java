@@ -1,6 +1,8 @@
 package dev.ferry.intake;
 
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -8,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.ferry.journal.AppendResult;
+import dev.ferry.journal.ChannelCursor;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
 import io.micrometer.core.instrument.Counter;
@@ -39,16 +42,40 @@ public final class Intake {
     /** Completes once the message is committed (or found to be a duplicate); only then may the caller acknowledge. */
     public CompletableFuture<AppendResult> accept(InboundMessage message) {
         return journal.append(message).thenApply(result -> {
-            if (result.duplicate()) {
-                counter(duplicates, "ferry.inbound.duplicates",
-                        "Messages found in the journal already, answered as duplicates", message.channel()).increment();
-            } else {
-                counter(accepted, "ferry.inbound.accepted", "Messages committed to the journal and acknowledged",
-                        message.channel()).increment();
-                handOn(message.withSeq(result.seq()));
-            }
+            committed(message, result);
             return result;
         });
+    }
+
+    /**
+     * Commits {@code messages} and the channel's {@code cursor} together (a polling channel's batch), then
+     * hands on each one that was not a duplicate, in order. Completes once committed: only then may the
+     * channel confirm its position to the platform.
+     */
+    public CompletableFuture<List<AppendResult>> acceptAll(List<InboundMessage> messages, ChannelCursor cursor) {
+        return journal.appendAll(messages, cursor).thenApply(results -> {
+            for (int i = 0; i < results.size(); i++) {
+                committed(messages.get(i), results.get(i));
+            }
+            return results;
+        });
+    }
+
+    /** The position {@link #acceptAll} stored last for the channel's account. */
+    public Optional<String> cursor(String channel, String account) {
+        return journal.cursor(channel, account);
+    }
+
+    /** Counts a committed append and hands the message on unless it was a duplicate. */
+    private void committed(InboundMessage message, AppendResult result) {
+        if (result.duplicate()) {
+            counter(duplicates, "ferry.inbound.duplicates",
+                    "Messages found in the journal already, answered as duplicates", message.channel()).increment();
+        } else {
+            counter(accepted, "ferry.inbound.accepted", "Messages committed to the journal and acknowledged",
+                    message.channel()).increment();
+            handOn(message.withSeq(result.seq()));
+        }
     }
 
     private void handOn(InboundMessage journaled) {

@@ -19,6 +19,16 @@ public interface Journal extends AutoCloseable {
      */
     CompletableFuture<AppendResult> append(InboundMessage message);
 
+    /**
+     * Appends each message as {@link #append} would, and stores {@code cursor} as its channel's position, all
+     * in one commit: a polling channel confirms its platform's position only once this completes, and a
+     * restart reads the position back with {@link #cursor}. The results are in the order of {@code messages}.
+     */
+    CompletableFuture<List<AppendResult>> appendAll(List<InboundMessage> messages, ChannelCursor cursor);
+
+    /** The position stored last for the channel's account, or empty when it never stored one. */
+    Optional<String> cursor(String channel, String account);
+
     /** Fixes a turn's inputs before the agent runs; the messages must be pending and in no other turn. */
     CompletableFuture<Turn> startTurn(String sessionKey, List<InboundMessage> messages, String prompt);
 

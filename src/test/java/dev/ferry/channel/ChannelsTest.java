@@ -56,7 +56,7 @@ class ChannelsTest {
     ChannelsTest() {
         Intake intake = new Intake(journal, channels, metrics);
         channels.start(new ChannelContext(intake, clock, WallClock.SYSTEM, HttpClient::newHttpClient,
-                GatewayEvents.NONE, metrics));
+                GatewayEvents.NONE, metrics, name -> null));
     }
 
     @AfterEach

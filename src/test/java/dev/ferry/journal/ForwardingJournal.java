@@ -30,6 +30,16 @@ public class ForwardingJournal implements Journal {
     }
 
     @Override
+    public CompletableFuture<List<AppendResult>> appendAll(List<InboundMessage> messages, ChannelCursor cursor) {
+        return delegate.appendAll(messages, cursor);
+    }
+
+    @Override
+    public Optional<String> cursor(String channel, String account) {
+        return delegate.cursor(channel, account);
+    }
+
+    @Override
     public CompletableFuture<Turn> startTurn(String sessionKey, List<InboundMessage> messages, String prompt) {
         return delegate.startTurn(sessionKey, messages, prompt);
     }

@@ -51,6 +51,9 @@ public final class InMemoryJournal implements Journal {
     private final List<ExchangeRow> transcript = new ArrayList<>();
     @GuardedBy("lock")
     private final Map<String, DirectiveRow> directives = new HashMap<>();
+    /** A channel's stored position by channel and account, joined by a NUL. */
+    @GuardedBy("lock")
+    private final Map<String, String> cursors = new HashMap<>();
     @GuardedBy("lock")
     private long lastSeq;
     @GuardedBy("lock")
@@ -124,6 +127,40 @@ public final class InMemoryJournal implements Journal {
             seqByDedupeKey.put(DedupeKey.of(message), seq);
             messages.put(seq, new MessageRow(message.withSeq(seq), MessageState.PENDING, null, 0));
             return committed(new AppendResult(seq, false));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public CompletableFuture<List<AppendResult>> appendAll(List<InboundMessage> batch, ChannelCursor cursor) {
+        lock.lock();
+        try {
+            List<AppendResult> results = new ArrayList<>();
+            for (InboundMessage message : batch) {
+                Long existing = seqByDedupeKey.get(DedupeKey.of(message));
+                if (existing != null) {
+                    duplicates++;
+                    results.add(new AppendResult(existing, true));
+                } else {
+                    long seq = ++lastSeq;
+                    seqByDedupeKey.put(DedupeKey.of(message), seq);
+                    messages.put(seq, new MessageRow(message.withSeq(seq), MessageState.PENDING, null, 0));
+                    results.add(new AppendResult(seq, false));
+                }
+            }
+            cursors.put(cursor.channel() + "\u0000" + cursor.account(), cursor.position());
+            return committed(List.copyOf(results));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Optional<String> cursor(String channel, String account) {
+        lock.lock();
+        try {
+            return Optional.ofNullable(cursors.get(channel + "\u0000" + account));
         } finally {
             lock.unlock();
         }

@@ -90,6 +90,25 @@ public abstract class JournalContract {
     }
 
     @Test
+    void appendAllCommitsTheMessagesWithTheChannelsCursorWhichTheNextStartReadsBack() {
+        Journal journal = open();
+        assertThat(journal.cursor(TestMessages.CHANNEL, TestMessages.ACCOUNT)).isEmpty();
+
+        List<AppendResult> first = await(journal.appendAll(List.of(inbound("c1", "alice", "11", "one"),
+                inbound("c2", "bob", "12", "two")), new ChannelCursor(TestMessages.CHANNEL, TestMessages.ACCOUNT, "13")));
+        Journal next = reopened(journal);
+        List<AppendResult> second = await(next.appendAll(List.of(inbound("c1", "alice", "11", "one, sent again"),
+                inbound("c1", "alice", "13", "three")), new ChannelCursor(TestMessages.CHANNEL, TestMessages.ACCOUNT, "14")));
+
+        assertThat(first).extracting(AppendResult::duplicate).containsExactly(false, false);
+        assertThat(second).extracting(AppendResult::duplicate).containsExactly(true, false);
+        assertThat(second.get(0).seq()).isEqualTo(first.get(0).seq());
+        assertThat(next.cursor(TestMessages.CHANNEL, TestMessages.ACCOUNT)).contains("14");
+        assertThat(next.cursor(TestMessages.CHANNEL, "another-bot")).isEmpty();
+        assertThat(next.pendingMessages()).extracting(InboundMessage::text).containsExactly("one", "two", "three");
+    }
+
+    @Test
     void duplicateMessageIdInSameConversationIsReportedWithFirstSeq() {
         Journal journal = open();
         AppendResult first = await(journal.append(inbound("c1", "alice", "m1", "original")));

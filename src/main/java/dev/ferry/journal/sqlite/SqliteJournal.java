@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import dev.ferry.config.JournalSync;
 import dev.ferry.config.QueueOverride;
 import dev.ferry.journal.AppendResult;
+import dev.ferry.journal.ChannelCursor;
 import dev.ferry.journal.Exchange;
 import dev.ferry.journal.FailedReply;
 import dev.ferry.journal.GroupCommitWriter;
@@ -185,6 +186,17 @@ public final class SqliteJournal implements Journal {
     @Override
     public CompletableFuture<AppendResult> append(InboundMessage message) {
         return writer.submit(() -> writes.append(message));
+    }
+
+    @Override
+    public CompletableFuture<List<AppendResult>> appendAll(List<InboundMessage> messages, ChannelCursor cursor) {
+        List<InboundMessage> copy = List.copyOf(messages);
+        return writer.submit(() -> writes.appendAll(copy, cursor));
+    }
+
+    @Override
+    public Optional<String> cursor(String channel, String account) {
+        return reads.cursor(channel, account);
     }
 
     @Override

@@ -14,6 +14,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
@@ -61,6 +62,19 @@ final class SqliteReads implements AutoCloseable {
                 throw new JournalException("journal " + file + " read failed: " + e.getMessage(), e);
             }
         }
+    }
+
+    Optional<String> cursor(String channel, String account) {
+        return read(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT position FROM cursors WHERE channel = ? AND account = ?")) {
+                select.setString(1, channel);
+                select.setString(2, account);
+                try (ResultSet row = select.executeQuery()) {
+                    return row.next() ? Optional.of(row.getString(1)) : Optional.empty();
+                }
+            }
+        });
     }
 
     Map<String, QueueOverride> queueDirectives() {

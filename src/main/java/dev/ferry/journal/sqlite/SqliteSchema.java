@@ -56,6 +56,11 @@ final class SqliteSchema {
         "CREATE INDEX IF NOT EXISTS transcript_session ON transcript(session_key, id)",
         // updated_at: when the /queue settings were saved, so that pruning keeps those of a session still in use.
         "CREATE TABLE IF NOT EXISTS sessions (session_key TEXT PRIMARY KEY, queue_directive TEXT, updated_at INTEGER)",
+        // A polling channel's position on its platform (a Telegram offset), written with the messages it follows.
+        """
+        CREATE TABLE IF NOT EXISTS cursors (
+          channel TEXT NOT NULL, account TEXT NOT NULL, position TEXT NOT NULL, updated_at INTEGER NOT NULL,
+          PRIMARY KEY (channel, account))""",
     };
 
     private SqliteSchema() {}

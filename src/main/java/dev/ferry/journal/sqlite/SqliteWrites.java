@@ -7,11 +7,13 @@ import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 import dev.ferry.config.QueueOverride;
 import dev.ferry.journal.AppendResult;
+import dev.ferry.journal.ChannelCursor;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.JournalException;
 import dev.ferry.journal.MessageState;
@@ -69,6 +71,16 @@ final class SqliteWrites {
         }
         tx.added(key, seq);
         return new AppendResult(seq, false);
+    }
+
+    List<AppendResult> appendAll(List<InboundMessage> messages, ChannelCursor cursor) throws SQLException {
+        List<AppendResult> results = new ArrayList<>(messages.size());
+        for (InboundMessage message : messages) {
+            results.add(append(message));
+        }
+        tx.update("INSERT OR REPLACE INTO cursors(channel, account, position, updated_at) VALUES (?, ?, ?, ?)",
+                cursor.channel(), cursor.account(), cursor.position(), clock.epochMillis());
+        return results;
     }
 
     /** Whether the stored message {@code seq} has the dedupe identity of {@code message}; keys can collide. */

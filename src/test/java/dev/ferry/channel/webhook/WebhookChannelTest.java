@@ -34,7 +34,7 @@ class WebhookChannelTest {
                 new ManualScheduler(), () -> 1_767_225_600_000L, () -> {
                     clientsBuilt.incrementAndGet();
                     return HttpClient.newHttpClient();
-                }, GatewayEvents.NONE, new SimpleMeterRegistry()));
+                }, GatewayEvents.NONE, new SimpleMeterRegistry(), name -> null));
     }
 
     @Test
