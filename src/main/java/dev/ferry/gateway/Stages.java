@@ -135,8 +135,8 @@ final class Stages implements AutoCloseable {
     /** Built on first use: an HTTP client sets up TLS, which costs start-up time a loopback-only gateway never needs. */
     private synchronized HttpClient httpClient() {
         if (httpClient == null) {
-            // HTTP/1.1, which every platform API and reply receiver speaks: left at its HTTP/2 default the client offers every plain-http
-            // connection an h2c upgrade, which costs each new connection an extra round of header work for nothing.
+            // HTTP/1.1, which every platform API and reply receiver speaks: at its HTTP/2 default the client
+            // offers each plain-http connection an h2c upgrade, an extra round of header work for nothing.
             httpClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(10)).executor(httpExecutor).build();
         }
