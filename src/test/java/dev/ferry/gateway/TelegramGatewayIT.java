@@ -114,6 +114,7 @@ class TelegramGatewayIT {
         telegram.groupText(-500, 100, "just chatting among ourselves");
         telegram.groupText(-500, 200, "@ferrybot are you there");
         telegram.topicText(-600, 7, 100, "@ferrybot in the topic");
+        telegram.editedText(100, 100, 1, "an edit is not a new message");
 
         List<Sent> sent = telegram.awaitSent(4, PATIENCE);
         Map<Long, List<Sent>> replies = byChat(sent);
@@ -129,6 +130,8 @@ class TelegramGatewayIT {
         assertThat(channel.path("state").asText()).isEqualTo("polling");
         assertThat(channel.path("bot").asText()).isEqualTo("@ferrybot");
         assertThat(channel.path("ignored").path("not_mentioned").asLong()).isEqualTo(1);
+        await().atMost(PATIENCE).until(() -> status().path("channels").path("telegram").path("ignored")
+                .path("edited_message").asLong() == 1);
         assertThat(telegram.chatActions()).extracting(FakeTelegramServer.ChatAction::chatId).contains(100L, 200L);
         assertThat(telegram.calls("getUpdates")).allSatisfy(call ->
                 assertThat(call.params().path("allowed_updates").toString()).isEqualTo("[\"message\"]"));
@@ -230,11 +233,12 @@ class TelegramGatewayIT {
         GatewayClient.Answer reload = client.rpc("gateway.reload");
         assertThat(reload.status()).as(reload.raw()).isEqualTo(200);
         long reloaded = System.nanoTime();
+        // The first poll of the new poller: the only ones asking for the new timeout.
         await().atMost(PATIENCE).until(() -> telegram.calls("getUpdates").stream()
-                .anyMatch(call -> call.atNanos() > reloaded && call.params().path("timeout").asInt() == 2));
-        long resumedAt = telegram.calls("getUpdates").stream().filter(call -> call.atNanos() > reloaded
-                && call.params().path("timeout").asInt() == 2).findFirst().orElseThrow().atNanos();
-        assertThat(TimeUnit.NANOSECONDS.toMillis(resumedAt - reloaded)).as("the new poller polls within a second")
+                .anyMatch(call -> call.params().path("timeout").asInt() == 2));
+        long resumedAt = telegram.calls("getUpdates").stream().filter(call -> call.params().path("timeout").asInt() == 2)
+                .mapToLong(FakeTelegramServer.Call::atNanos).min().orElseThrow();
+        assertThat(TimeUnit.NANOSECONDS.toMillis(resumedAt - before)).as("the new poller polls within a second")
                 .isLessThan(1000);
 
         feeder.join(PATIENCE.toMillis());
@@ -268,6 +272,22 @@ class TelegramGatewayIT {
         assertThat(status().path("channels").path("telegram").path("state").asText()).isEqualTo("polling");
         assertThat(client.rpc("config.get").raw()).doesNotContain(TOKEN);
         assertThat(client.get("/metrics", null).raw()).doesNotContain(TOKEN);
+    }
+
+    @Test
+    void anOutageOfTheBotApiIsWaitedOutAndPollingRecoversWithoutLosingAnUpdate() throws Exception {
+        start("", "");
+        telegram.awaitPollHeld(PATIENCE);
+        telegram.dropNext("getUpdates", 3);
+        telegram.privateText(100, "Ann", "sent during the outage");
+
+        await().atMost(PATIENCE).until(() -> telegram.calls("getUpdates").stream().filter(call -> call.status() == 0)
+                .count() >= 2);
+        assertThat(status().path("channels").path("telegram").path("problem").asText()).contains("cannot be reached");
+        assertThat(telegram.awaitSent(1, PATIENCE).get(0).text()).isEqualTo("echo: sent during the outage");
+        await().atMost(PATIENCE).until(() -> status().path("channels").path("telegram").path("state").asText()
+                .equals("polling"));
+        assertThat(telegram.sent()).hasSize(1);
     }
 
     private static void pause(long millis) {
