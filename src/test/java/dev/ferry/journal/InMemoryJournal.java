@@ -118,18 +118,23 @@ public final class InMemoryJournal implements Journal {
     public CompletableFuture<AppendResult> append(InboundMessage message) {
         lock.lock();
         try {
-            Long existing = seqByDedupeKey.get(DedupeKey.of(message));
-            if (existing != null) {
-                duplicates++;
-                return committed(new AppendResult(existing, true));
-            }
-            long seq = ++lastSeq;
-            seqByDedupeKey.put(DedupeKey.of(message), seq);
-            messages.put(seq, new MessageRow(message.withSeq(seq), MessageState.PENDING, null, 0));
-            return committed(new AppendResult(seq, false));
+            return committed(appendLocked(message));
         } finally {
             lock.unlock();
         }
+    }
+
+    @GuardedBy("lock")
+    private AppendResult appendLocked(InboundMessage message) {
+        Long existing = seqByDedupeKey.get(DedupeKey.of(message));
+        if (existing != null) {
+            duplicates++;
+            return new AppendResult(existing, true);
+        }
+        long seq = ++lastSeq;
+        seqByDedupeKey.put(DedupeKey.of(message), seq);
+        messages.put(seq, new MessageRow(message.withSeq(seq), MessageState.PENDING, null, 0));
+        return new AppendResult(seq, false);
     }
 
     @Override
@@ -138,16 +143,7 @@ public final class InMemoryJournal implements Journal {
         try {
             List<AppendResult> results = new ArrayList<>();
             for (InboundMessage message : batch) {
-                Long existing = seqByDedupeKey.get(DedupeKey.of(message));
-                if (existing != null) {
-                    duplicates++;
-                    results.add(new AppendResult(existing, true));
-                } else {
-                    long seq = ++lastSeq;
-                    seqByDedupeKey.put(DedupeKey.of(message), seq);
-                    messages.put(seq, new MessageRow(message.withSeq(seq), MessageState.PENDING, null, 0));
-                    results.add(new AppendResult(seq, false));
-                }
+                results.add(appendLocked(message));
             }
             cursors.put(cursor.channel() + "\u0000" + cursor.account(), cursor.position());
             return committed(List.copyOf(results));
