@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -31,6 +33,9 @@ final class UpdateReader {
     record Ignored(String reason) implements Read {}
 
     private static final Set<String> GROUPS = Set.of("group", "supergroup");
+    /** {@code /name} or {@code /name@bot} at the start of the text, as the Bot API defines a command. */
+    private static final Pattern BARE_COMMAND =
+            Pattern.compile("(/[A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?=\\s|$)");
 
     private final String account;
     private final long botId;
@@ -39,6 +44,8 @@ final class UpdateReader {
     private final boolean requireMention;
     /** User ids allowed to talk to the bot; null allows everyone ({@code *}). */
     private final Set<String> allowFrom;
+    /** {@code @botname} as a word of its own, in any case. */
+    private final Pattern mention;
 
     UpdateReader(String account, long botId, String botUsername, boolean requireMention, List<String> allowFrom) {
         this.account = account;
@@ -46,6 +53,7 @@ final class UpdateReader {
         this.botUsername = botUsername.toLowerCase(Locale.ROOT);
         this.requireMention = requireMention;
         this.allowFrom = allowFrom.contains("*") ? null : Set.copyOf(allowFrom);
+        this.mention = Pattern.compile("(?i)(?<![\\w@])\\s*@" + Pattern.quote(this.botUsername) + "(?!\\w)");
     }
 
     Read read(JsonNode update, long receivedAtEpochMs) {
@@ -138,8 +146,15 @@ final class UpdateReader {
                 return new Command(at < 0 ? word : word.substring(0, at), text.substring(length), suffix, botUsername);
             }
         }
+        // Telegram marks every command with an entity; a sender that leaves it out still means one.
+        Matcher bare = BARE_COMMAND.matcher(text);
+        if (bare.lookingAt()) {
+            String suffix = bare.group(2) == null ? null : bare.group(2).toLowerCase(Locale.ROOT);
+            return new Command(bare.group(1), text.substring(bare.end()), suffix, botUsername);
+        }
         return null;
     }
+
 
     private record Command(String name, String rest, String suffix, String botUsername) {
         boolean forOtherBot() {
@@ -151,8 +166,14 @@ final class UpdateReader {
         }
     }
 
-    /** Whether a {@code mention} of {@code @botname} or a {@code text_mention} of the bot is in the text. */
+    /**
+     * Whether a {@code mention} of {@code @botname} or a {@code text_mention} of the bot is in the text; or,
+     * for a message that came without entities, {@code @botname} as a word of its own.
+     */
     private boolean mentionsBot(String text, JsonNode entities) {
+        if (entities.isEmpty()) {
+            return mention.matcher(text).find();
+        }
         for (JsonNode entity : entities) {
             String type = entity.path("type").asText();
             if ("text_mention".equals(type) && entity.path("user").path("id").asLong(-1) == botId) {
@@ -174,9 +195,13 @@ final class UpdateReader {
         return message.path("reply_to_message").path("from").path("id").asLong(-1) == botId;
     }
 
-    /** The text without the bot's {@code @name}, which says who is asked, not what. */
+    /** The text without a leading {@code @name}, which says who is asked, not what; a mention mid-sentence stays. */
     private String withoutMention(String text) {
-        String stripped = text.replaceAll("(?i)(^|\\s)@" + java.util.regex.Pattern.quote(botUsername) + "\\b", " ").strip();
-        return stripped.isEmpty() ? text : stripped;
+        Matcher leading = mention.matcher(text);
+        if (!leading.lookingAt()) {
+            return text;
+        }
+        String rest = text.substring(leading.end()).replaceFirst("^[\\s,:;.!-]+", "");
+        return rest.isEmpty() ? text : rest;
     }
 }

@@ -88,6 +88,20 @@ class UpdateReaderTest {
     }
 
     @Test
+    void aMentionOrACommandSentWithoutEntitiesIsStillRecognised() {
+        String mentioned = "{'update_id':21,'message':{'message_id':18,'from':{'id':100},'chat':{'id':-500,'type':'group'},"
+                + "'text':'hey @FerryBot, status?'}}";
+        String command = "{'update_id':22,'message':{'message_id':19,'from':{'id':100},'chat':{'id':-500,'type':'group'},"
+                + "'text':'/status@ferrybot'}}";
+        String otherName = "{'update_id':23,'message':{'message_id':20,'from':{'id':100},'chat':{'id':-500,'type':'group'},"
+                + "'text':'ask @ferrybotter instead'}}";
+
+        assertThat(accepted(reader, mentioned).text()).isEqualTo("hey @FerryBot, status?");
+        assertThat(accepted(reader, command).text()).isEqualTo("/status");
+        assertThat(ignored(reader, otherName)).isEqualTo("not_mentioned");
+    }
+
+    @Test
     void mediaBecomesAPlaceholderWithTheCaptionAndKeepsTheFileId() {
         InboundMessage photo = accepted(reader, "{'update_id':12,'message':{'message_id':14,'from':{'id':100},"
                 + "'chat':{'id':100,'type':'private'},'caption':'my cat','photo':[{'file_id':'small','width':90,'height':90},"
