@@ -190,7 +190,7 @@ final class ConfigBinder {
                 telegram.string("botTokenEnv", "TELEGRAM_BOT_TOKEN"),
                 telegram.httpUrl("apiBaseUrl", "https://api.telegram.org"),
                 telegram.intValue("pollTimeoutS", 30, 0, 50),
-                telegram.strings("allowFrom", List.of("*")),
+                telegram.userIds("allowFrom", List.of("*")),
                 telegram.bool("requireMention", true));
         return new ChannelsConfig(webhookConfig, webchatConfig, telegramConfig);
     }

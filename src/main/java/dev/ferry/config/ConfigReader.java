@@ -232,6 +232,34 @@ final class ConfigReader {
         return valid ? items : fallback;
     }
 
+    /**
+     * A list of platform user ids as strings: each an integer (written as a number or a string), an
+     * {@code @username}, or {@code *} for anyone.
+     */
+    List<String> userIds(String key, List<String> fallback) {
+        JsonNode value = value(key);
+        if (value == null) {
+            return fallback;
+        }
+        if (!value.isArray()) {
+            error(key, "must be a list of user ids, \"@username\"s or \"*\", got " + shown(value));
+            return fallback;
+        }
+        List<String> items = new ArrayList<>();
+        boolean valid = true;
+        for (int i = 0; i < value.size(); i++) {
+            JsonNode item = value.get(i);
+            String text = item.isIntegralNumber() ? item.asText() : item.isTextual() ? item.textValue().strip() : null;
+            if (text != null && (text.equals("*") || text.matches("-?\\d{1,20}") || text.matches("@?[A-Za-z0-9_]{3,64}"))) {
+                items.add(text);
+            } else {
+                error(key + "[" + i + "]", "must be a user id, an \"@username\" or \"*\", got " + shown(item));
+                valid = false;
+            }
+        }
+        return valid ? items : fallback;
+    }
+
     /** Reports every key in this object and the objects read below it that nobody asked for. */
     void reportUnknownKeys() {
         Iterator<String> names = node.fieldNames();

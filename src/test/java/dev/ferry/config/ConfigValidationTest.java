@@ -39,7 +39,7 @@ class ConfigValidationTest {
                   session: { scope: 3 },
                   agent: { maxConcurrent: 0, historyTurns: 1.5, openai: { temperature: 3, stream: "yes" } },
                   messages: { inbound: { maxBatch: 0 }, queue: { mode: "bogus", drop: "all" } },
-                  channels: { telegram: { pollTimeoutS: 51, allowFrom: ["*", 7] } },
+                  channels: { telegram: { pollTimeoutS: 51, allowFrom: ["*", 7, "not an id!"] } },
                 }
                 """;
 
@@ -58,7 +58,7 @@ class ConfigValidationTest {
                 "messages.queue.mode: must be one of followup, collect, steer, steer-backlog, interrupt, got \"bogus\"",
                 "messages.queue.drop: must be one of new, old, summarize, got \"all\"",
                 "channels.telegram.pollTimeoutS: must be between 0 and 50, got 51",
-                "channels.telegram.allowFrom[1]: must be a string, got 7");
+                "channels.telegram.allowFrom[2]: must be a user id, an \"@username\" or \"*\", got \"not an id!\"");
     }
 
     @Test

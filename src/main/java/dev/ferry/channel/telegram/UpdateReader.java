@@ -70,7 +70,7 @@ final class UpdateReader {
             return new Ignored("from_bot");
         }
         String sender = from.path("id").canConvertToLong() ? from.path("id").asText() : chat.path("id").asText();
-        if (allowFrom != null && !allowFrom.contains(sender)) {
+        if (allowFrom != null && !allowFrom.contains(sender) && !allowedByName(from)) {
             return new Ignored("not_allowed");
         }
         String text = message.path("text").isTextual() ? message.path("text").asText()
@@ -103,6 +103,13 @@ final class UpdateReader {
         String conversation = topic ? chatId + ":" + threadId : chatId;
         return new Accepted(new InboundMessage(0, TelegramChannel.NAME, account, conversation, sender,
                 message.path("message_id").asText(), text, threadId, null, media, receivedAtEpochMs));
+    }
+
+    /** Whether {@code allowFrom} names the sender by {@code @username}, in any case. */
+    private boolean allowedByName(JsonNode from) {
+        String username = from.path("username").asText("");
+        return !username.isEmpty() && allowFrom.stream().map(entry -> entry.startsWith("@") ? entry.substring(1) : entry)
+                .anyMatch(username::equalsIgnoreCase);
     }
 
     /** The kind of an update that carries no new message, as its metric tag. */

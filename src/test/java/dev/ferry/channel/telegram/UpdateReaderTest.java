@@ -134,5 +134,10 @@ class UpdateReaderTest {
 
         assertThat(accepted(onlyAnn, fromAnn).sender()).isEqualTo("100");
         assertThat(ignored(onlyAnn, fromBob)).isEqualTo("not_allowed");
+        UpdateReader byName = new UpdateReader("default", BOT, "ferrybot", true, List.of("@Bob_B"));
+        String fromNamedBob = "{'update_id':24,'message':{'message_id':21,'from':{'id':200,'username':'bob_b'},"
+                + "'chat':{'id':200,'type':'private'},'text':'hi'}}";
+        assertThat(accepted(byName, fromNamedBob).sender()).isEqualTo("200");
+        assertThat(ignored(byName, fromAnn)).isEqualTo("not_allowed");
     }
 }
