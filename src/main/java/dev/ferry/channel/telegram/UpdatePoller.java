@@ -20,6 +20,7 @@ import dev.ferry.channel.telegram.BotApi.BotResponse;
 import dev.ferry.config.TelegramConfig;
 import dev.ferry.delivery.RetryPolicy;
 import dev.ferry.intake.Intake;
+import dev.ferry.journal.AppendResult;
 import dev.ferry.journal.ChannelCursor;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.time.Scheduler;
@@ -193,8 +194,8 @@ final class UpdatePoller {
             }
         }
         long committedOffset = past;
-        CompletableFuture<?> commit = intake.acceptAll(messages, new ChannelCursor(TelegramChannel.NAME, account,
-                Long.toString(committedOffset)));
+        CompletableFuture<List<AppendResult>> commit = intake.acceptAll(messages, new ChannelCursor(TelegramChannel.NAME,
+                account, Long.toString(committedOffset)));
         commit.whenComplete((results, failure) -> {
             if (failure != null) {
                 // Not stored, so not confirmed: the same updates come again and are journaled then.
@@ -205,8 +206,12 @@ final class UpdatePoller {
                 return;
             }
             offset.set(committedOffset);
-            for (InboundMessage message : messages) {
-                typing.start(message.conversation(), chatOf(message.conversation()), message.threadId());
+            for (int i = 0; i < messages.size(); i++) {
+                // A duplicate (fetched again after a crash) was answered, or is being answered, already.
+                if (!results.get(i).duplicate()) {
+                    InboundMessage message = messages.get(i);
+                    typing.start(message.conversation(), chatOf(message.conversation()), message.threadId());
+                }
             }
             next(Duration.ZERO, this::poll);
         });
