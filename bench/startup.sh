@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Start-up time and idle memory of the gateway, as an operator would see them.
+# Start-up time and idle memory of the gateway, as an operator would see them, beside the floor of its
+# stack: a bare Javalin server with one route (bench/floor/BareJavalin.java) on the same jar and JVM flags.
 #
-# For each run: spawn `java -jar target/ferry.jar gateway` on a free loopback port with a throwaway
-# state dir, time from spawn until GET /healthz answers 200 (wall clock, JVM boot included), then let
-# it idle and read its resident memory (VmRSS). Prints every run and the medians, with and without the
-# class-data archive that ./ferry records. Not a test: nothing is asserted.
+# Each round starts, in turn: the gateway with and without the class-data archive that ./ferry records,
+# and the bare server with and without an archive of its own. Each is spawned on a free loopback port
+# (the gateway with a throwaway state dir) and timed from spawn until GET /healthz answers 200 (wall
+# clock, JVM boot included); then it idles and its resident memory (VmRSS) is read. Rounds alternate
+# the four, so the machine's drift touches each alike. Prints every run, the medians, and the gateway's
+# time as a multiple of the floor's. Not a test: nothing is asserted.
 #
 # Usage: bench/startup.sh [runs]   (default 7)
 set -euo pipefail
@@ -18,6 +21,8 @@ archive="$root/target/ferry.jsa"
 "$root/ferry" --version >/dev/null   # builds the jar and the archive when they are missing or stale
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+javac -d "$work/bare" -cp "$jar" "$root/bench/floor/BareJavalin.java"
+bare_cp="$jar:$work/bare"
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -27,33 +32,62 @@ median() {
   sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'
 }
 
-measure() {   # $1 = label, rest = extra JVM flags
-  local label="$1"; shift
-  : > "$work/ms"; : > "$work/rss"; : > "$work/ready"
-  for ((i = 1; i <= runs; i++)); do
-    local port; port="$(free_port)"
-    printf '{ gateway: { port: %s }, state: { dir: "%s/state" } }\n' "$port" "$work" > "$work/ferry.json5"
-    local start; start=$(date +%s%N)
-    java -XX:+UseSerialGC "$@" -jar "$jar" gateway --config "$work/ferry.json5" 2> "$work/log" &
-    local pid=$!
-    until curl -fs -o /dev/null "http://127.0.0.1:$port/healthz"; do
-      kill -0 "$pid" 2>/dev/null || { echo "gateway exited:"; cat "$work/log"; exit 1; }
-      sleep 0.005
-    done
-    local end; end=$(date +%s%N)
-    sleep "$idle_seconds"
-    local rss_kb; rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-    local ready; ready=$(grep -o 'startupMs=[0-9]*' "$work/log" | cut -d= -f2)
-    kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
-    local ms=$(( (end - start) / 1000000 ))
-    echo "$ms" >> "$work/ms"; echo "$rss_kb" >> "$work/rss"; echo "$ready" >> "$work/ready"
-    printf '  %-18s run %d: healthz after %4d ms (JVM uptime at ready %s ms), idle RSS %d MiB\n' \
-      "$label" "$i" "$ms" "$ready" $((rss_kb / 1024))
+# Starts one server, waits for /healthz, idles, notes time and memory under $work/<key>.*, stops it.
+# $1 = key, $2 = label, $3 = gateway|bare, rest = extra JVM flags
+run_once() {
+  local key="$1" label="$2" kind="$3"; shift 3
+  local port; port="$(free_port)"
+  local command
+  if [[ "$kind" == gateway ]]; then
+    printf '{ gateway: { port: %s }, state: { dir: "%s/state-%s" } }\n' "$port" "$work" "$key" > "$work/ferry.json5"
+    command=(java -XX:+UseSerialGC "$@" -jar "$jar" gateway --config "$work/ferry.json5")
+  else
+    command=(java -XX:+UseSerialGC "$@" -cp "$bare_cp" BareJavalin "$port")
+  fi
+  local start; start=$(date +%s%N)
+  "${command[@]}" > "$work/log" 2>&1 &
+  local pid=$!
+  until curl -fs -o /dev/null "http://127.0.0.1:$port/healthz"; do
+    kill -0 "$pid" 2>/dev/null || { echo "$label exited:"; cat "$work/log"; exit 1; }
+    sleep 0.005
   done
-  printf '%-20s median: healthz after %s ms, JVM uptime at ready %s ms, idle RSS %s MiB\n' "$label" \
-    "$(median < "$work/ms")" "$(median < "$work/ready")" "$(median < "$work/rss" | awk '{printf "%d", $1/1024}')"
+  local end; end=$(date +%s%N)
+  sleep "$idle_seconds"
+  local rss_kb; rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  local ms=$(( (end - start) / 1000000 ))
+  echo "$ms" >> "$work/$key.ms"; echo "$rss_kb" >> "$work/$key.rss"
+  printf '  %-32s healthz after %4d ms, idle RSS %d MiB\n' "$label" "$ms" $((rss_kb / 1024))
 }
 
-echo "Ferry start-up and idle memory ($runs runs each, idle ${idle_seconds}s, $(nproc) cores)"
-measure "with CDS archive" -XX:SharedArchiveFile="$archive" -Xlog:cds=off -Xlog:cds+dynamic=off
-measure "without archive"
+# The bare server's own archive, recorded like the gateway's: one start, then a stop.
+record_bare_archive() {
+  local port; port="$(free_port)"
+  java -XX:ArchiveClassesAtExit="$work/bare.jsa" -cp "$bare_cp" BareJavalin "$port" > "$work/log" 2>&1 &
+  local pid=$!
+  until curl -fs -o /dev/null "http://127.0.0.1:$port/healthz"; do sleep 0.02; done
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+}
+record_bare_archive
+cds=(-Xlog:cds=off -Xlog:cds+dynamic=off)
+
+echo "Ferry start-up and idle memory beside a bare Javalin server ($runs rounds, idle ${idle_seconds}s, $(nproc) cores)"
+for ((i = 1; i <= runs; i++)); do
+  echo "round $i"
+  run_once ferry-cds "gateway, with CDS archive" gateway -XX:SharedArchiveFile="$archive" "${cds[@]}"
+  run_once bare-cds "bare Javalin, with CDS archive" bare -XX:SharedArchiveFile="$work/bare.jsa" "${cds[@]}"
+  run_once ferry "gateway, without archive" gateway
+  run_once bare "bare Javalin, without archive" bare
+done
+
+summary() {   # $1 = key, $2 = label
+  printf '%-32s median: healthz after %s ms, idle RSS %s MiB\n' "$2" "$(median < "$work/$1.ms")" \
+    "$(median < "$work/$1.rss" | awk '{printf "%d", $1/1024}')"
+}
+summary ferry-cds "gateway, with CDS archive"
+summary bare-cds "bare Javalin, with CDS archive"
+summary ferry "gateway, without archive"
+summary bare "bare Javalin, without archive"
+printf 'gateway / floor: %.2fx with the archives, %.2fx without\n' \
+  "$(echo "$(median < "$work/ferry-cds.ms") / $(median < "$work/bare-cds.ms")" | bc -l)" \
+  "$(echo "$(median < "$work/ferry.ms") / $(median < "$work/bare.ms")" | bc -l)"

@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,6 +44,16 @@ class CrashRecoveryIT {
     @TempDir
     Path dir;
 
+    /** The gateway running now: stopped after the test, so that a failed case leaves no process behind. */
+    private GatewayProcess gateway;
+
+    @AfterEach
+    void stopTheGateway() {
+        if (gateway != null) {
+            gateway.close();
+        }
+    }
+
     @Test
     void everyAcknowledgedTokenIsAnsweredInExactlyOneReplyAcrossFiveKills() throws Exception {
         try (ReplySink sink = new ReplySink()) {
@@ -58,7 +69,7 @@ class CrashRecoveryIT {
                     """.formatted(GatewayProcess.freePort(), dir.resolve("state"), sink.url()));
             Set<String> acknowledged = ConcurrentHashMap.newKeySet();
             AtomicInteger unanswered = new AtomicInteger();
-            GatewayProcess gateway = GatewayProcess.start("gateway", "--config", config.toString());
+            gateway = GatewayProcess.start("gateway", "--config", config.toString());
             var client = new GatewayClient(gateway.awaitReady(TIMEOUT), null);
             List<Thread> senders = startSenders(client, acknowledged, unanswered);
 

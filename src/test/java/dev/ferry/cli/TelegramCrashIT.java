@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,6 +40,16 @@ class TelegramCrashIT {
     @TempDir
     Path dir;
 
+    /** The gateway running now: stopped after the test, so that a failed case leaves no process behind. */
+    private GatewayProcess gateway;
+
+    @AfterEach
+    void stopTheGateway() {
+        if (gateway != null) {
+            gateway.close();
+        }
+    }
+
     @Test
     void everyUpdateIsAnsweredExactlyOnceAcrossTwoKillsWithUpdatesInFlight() throws Exception {
         try (FakeTelegramServer telegram = FakeTelegramServer.start(TOKEN, "ferrybot", FIRST_UPDATE_ID)) {
@@ -54,7 +65,7 @@ class TelegramCrashIT {
                     }
                     """.formatted(GatewayProcess.freePort(), dir.resolve("state"), TOKEN, telegram.apiBaseUrl()));
             StringBuilder logs = new StringBuilder();
-            GatewayProcess gateway = GatewayProcess.start("gateway", "--config", config.toString());
+            gateway = GatewayProcess.start("gateway", "--config", config.toString());
             gateway.awaitReady(TIMEOUT);
 
             Thread feeder = new Thread(() -> {
