@@ -188,13 +188,16 @@ public final class ModelTurns {
         List<String> ids = new ArrayList<>();
         ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
         long periodNanos = (long) (1e9 / rate);
+        // Every send has a planned time from one origin, and its latency counts from that time: a pacer or
+        // a sender that falls behind shows in the figures instead of hiding (no coordinated omission).
+        long origin = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
         for (int i = 0; i < total; i++) {
             String conversation = "paced-" + (i % sessions);
             String id = conversation + "-" + i;
             ids.add(id);
             ON_REPLY.put(id, done::countDown);
-            // Sent at its planned time, so a slow answer does not delay the next send (no coordinated omission).
-            pacer.schedule(() -> sender.post(conversation, id), i * periodNanos, TimeUnit.NANOSECONDS);
+            long planned = origin + i * periodNanos;
+            pacer.schedule(() -> sender.post(conversation, id, planned), planned - System.nanoTime(), TimeUnit.NANOSECONDS);
         }
         if (!done.await(seconds + 60L, TimeUnit.SECONDS)) {
             throw new IllegalStateException("paced replies missing: " + done.getCount());
@@ -235,7 +238,12 @@ public final class ModelTurns {
         }
 
         void post(String conversation, String id) {
-            TIMES.put(id, new long[] {System.nanoTime(), 0, 0});
+            post(conversation, id, System.nanoTime());
+        }
+
+        /** Queues the message; its latency counts from {@code startNanos}, its planned send time. */
+        void post(String conversation, String id, long startNanos) {
+            TIMES.put(id, new long[] {startNanos, 0, 0});
             queue.add(new String[] {conversation, id});
         }
 
