@@ -210,26 +210,7 @@ final class ConfigReader {
 
     /** A list of strings; each bad element is reported with its index. */
     List<String> strings(String key, List<String> fallback) {
-        JsonNode value = value(key);
-        if (value == null) {
-            return fallback;
-        }
-        if (!value.isArray()) {
-            error(key, "must be a list of strings, got " + shown(value));
-            return fallback;
-        }
-        List<String> items = new ArrayList<>();
-        boolean valid = true;
-        for (int i = 0; i < value.size(); i++) {
-            JsonNode item = value.get(i);
-            if (item.isTextual()) {
-                items.add(item.textValue());
-            } else {
-                error(key + "[" + i + "]", "must be a string, got " + shown(item));
-                valid = false;
-            }
-        }
-        return valid ? items : fallback;
+        return list(key, fallback, "a list of strings", "a string", item -> item.isTextual() ? item.textValue() : null);
     }
 
     /**
@@ -237,23 +218,36 @@ final class ConfigReader {
      * {@code @username}, or {@code *} for anyone.
      */
     List<String> userIds(String key, List<String> fallback) {
+        return list(key, fallback, "a list of user ids, \"@username\"s or \"*\"", "a user id, an \"@username\" or \"*\"",
+                item -> {
+                    String text = item.isIntegralNumber() ? item.asText() : item.isTextual() ? item.textValue().strip() : null;
+                    return text != null && (text.equals("*") || text.matches("-?\\d{1,20}")
+                            || text.matches("@?[A-Za-z0-9_]{3,64}")) ? text : null;
+                });
+    }
+
+    /**
+     * A list whose elements {@code element} reads, answering null for one it refuses; each refused element
+     * is reported with its index as not {@code elementWhat}, and then the whole list falls back.
+     */
+    private List<String> list(String key, List<String> fallback, String listWhat, String elementWhat,
+                              Function<JsonNode, String> element) {
         JsonNode value = value(key);
         if (value == null) {
             return fallback;
         }
         if (!value.isArray()) {
-            error(key, "must be a list of user ids, \"@username\"s or \"*\", got " + shown(value));
+            error(key, "must be " + listWhat + ", got " + shown(value));
             return fallback;
         }
         List<String> items = new ArrayList<>();
         boolean valid = true;
         for (int i = 0; i < value.size(); i++) {
-            JsonNode item = value.get(i);
-            String text = item.isIntegralNumber() ? item.asText() : item.isTextual() ? item.textValue().strip() : null;
-            if (text != null && (text.equals("*") || text.matches("-?\\d{1,20}") || text.matches("@?[A-Za-z0-9_]{3,64}"))) {
-                items.add(text);
+            String read = element.apply(value.get(i));
+            if (read != null) {
+                items.add(read);
             } else {
-                error(key + "[" + i + "]", "must be a user id, an \"@username\" or \"*\", got " + shown(item));
+                error(key + "[" + i + "]", "must be " + elementWhat + ", got " + shown(value.get(i)));
                 valid = false;
             }
         }
