@@ -1,5 +1,7 @@
 package dev.ferry.channel.telegram;
 
+import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -8,6 +10,7 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.UnaryOperator;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -79,10 +82,10 @@ final class BotApi {
         if (cause instanceof HttpTimeoutException) {
             return "timed out";
         }
-        if (cause instanceof java.net.ConnectException) {
+        if (cause instanceof ConnectException) {
             return "connection refused or unreachable";
         }
-        if (cause instanceof java.io.IOException) {
+        if (cause instanceof IOException) {
             return "connection failed (" + cause.getClass().getSimpleName() + ")";
         }
         return "failed (" + cause.getClass().getSimpleName() + ")";
@@ -106,7 +109,7 @@ final class BotApi {
      */
     record BotResponse(int status, boolean ok, JsonNode result, int errorCode, String description, Duration retryAfter) {
 
-        static BotResponse of(int status, String body, java.util.function.UnaryOperator<String> mask) {
+        static BotResponse of(int status, String body, UnaryOperator<String> mask) {
             JsonNode json;
             try {
                 json = JSON.readTree(body);

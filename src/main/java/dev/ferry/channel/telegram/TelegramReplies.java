@@ -39,7 +39,7 @@ final class TelegramReplies implements ReplyTransport {
     @Override
     public CompletableFuture<SendOutcome> send(Reply reply) {
         List<String> parts = MessageParts.of(reply.text());
-        Address address = Address.of(reply);
+        ChatAddress address = ChatAddress.of(reply.conversation(), reply.threadId());
         if (address == null) {
             return CompletableFuture.completedFuture(SendOutcome.refused("not a Telegram chat: " + reply.conversation()));
         }
@@ -51,7 +51,7 @@ final class TelegramReplies implements ReplyTransport {
         });
     }
 
-    private CompletableFuture<SendOutcome> sendFrom(Reply reply, List<String> parts, int next, Address address) {
+    private CompletableFuture<SendOutcome> sendFrom(Reply reply, List<String> parts, int next, ChatAddress address) {
         if (next >= parts.size()) {
             return CompletableFuture.completedFuture(SendOutcome.DELIVERED);
         }
@@ -68,7 +68,7 @@ final class TelegramReplies implements ReplyTransport {
         });
     }
 
-    private static ObjectNode request(Reply reply, String text, boolean first, Address address) {
+    private static ObjectNode request(Reply reply, String text, boolean first, ChatAddress address) {
         ObjectNode params = BotApi.JSON.createObjectNode().put("chat_id", address.chatId()).put("text", text);
         if (address.threadId() != null) {
             params.put("message_thread_id", address.threadId());
@@ -101,25 +101,5 @@ final class TelegramReplies implements ReplyTransport {
         }
         // 401 (a token an operator will fix), 404, 409, 5xx: worth another try later.
         return SendOutcome.retry(reason, null);
-    }
-
-    /** Where a reply goes: the chat, and the forum topic when it has one. */
-    record Address(long chatId, Long threadId) {
-
-        /** Null when the conversation is not a Telegram chat id (with an optional {@code :topic}). */
-        static Address of(Reply reply) {
-            String conversation = reply.conversation();
-            int colon = conversation.indexOf(':');
-            String chat = colon < 0 ? conversation : conversation.substring(0, colon);
-            String thread = reply.threadId();
-            if (!chat.matches("-?\\d{1,18}") || (thread != null && !thread.matches("\\d{1,18}"))) {
-                return null;
-            }
-            return new Address(Long.parseLong(chat), thread == null ? null : Long.parseLong(thread));
-        }
-
-        Address withoutThread() {
-            return new Address(chatId, null);
-        }
     }
 }

@@ -31,11 +31,11 @@ final class Typing {
     }
 
     /** Shows "typing…" in the message's chat and topic, unless it shows there already. */
-    void start(String conversation, String chatId, String threadId) {
-        if (closed) {
+    void start(String conversation, ChatAddress address) {
+        if (closed || address == null) {
             return;
         }
-        Indicator indicator = new Indicator(conversation, chatId, threadId, scheduler.nowMillis() + LONGEST.toMillis());
+        Indicator indicator = new Indicator(conversation, address, scheduler.nowMillis() + LONGEST.toMillis());
         if (shown.putIfAbsent(conversation, indicator) == null) {
             indicator.renew();
         }
@@ -60,11 +60,11 @@ final class Typing {
         private volatile Scheduler.Cancellable next;
         private volatile boolean cancelled;
 
-        Indicator(String conversation, String chatId, String threadId, long untilMillis) {
+        Indicator(String conversation, ChatAddress address, long untilMillis) {
             this.conversation = conversation;
-            this.params = BotApi.JSON.createObjectNode().put("chat_id", Long.parseLong(chatId)).put("action", "typing");
-            if (threadId != null) {
-                params.put("message_thread_id", Long.parseLong(threadId));
+            this.params = BotApi.JSON.createObjectNode().put("chat_id", address.chatId()).put("action", "typing");
+            if (address.threadId() != null) {
+                params.put("message_thread_id", address.threadId());
             }
             this.untilMillis = untilMillis;
         }

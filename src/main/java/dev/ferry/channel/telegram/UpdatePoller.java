@@ -210,16 +210,11 @@ final class UpdatePoller {
                 // A duplicate (fetched again after a crash) was answered, or is being answered, already.
                 if (!results.get(i).duplicate()) {
                     InboundMessage message = messages.get(i);
-                    typing.start(message.conversation(), chatOf(message.conversation()), message.threadId());
+                    typing.start(message.conversation(), ChatAddress.of(message.conversation(), message.threadId()));
                 }
             }
             next(Duration.ZERO, this::poll);
         });
-    }
-
-    private static String chatOf(String conversation) {
-        int colon = conversation.indexOf(':');
-        return colon < 0 ? conversation : conversation.substring(0, colon);
     }
 
     private void ignore(String reason) {

@@ -100,7 +100,7 @@ final class UpdateReader {
         String chatId = chat.path("id").asText();
         boolean topic = message.path("is_topic_message").asBoolean(false) && message.path("message_thread_id").canConvertToLong();
         String threadId = topic ? message.path("message_thread_id").asText() : null;
-        String conversation = topic ? chatId + ":" + threadId : chatId;
+        String conversation = ChatAddress.conversation(chatId, threadId);
         return new Accepted(new InboundMessage(0, TelegramChannel.NAME, account, conversation, sender,
                 message.path("message_id").asText(), text, threadId, null, media, receivedAtEpochMs));
     }
@@ -150,24 +150,26 @@ final class UpdateReader {
                 String word = text.substring(0, length);
                 int at = word.indexOf('@');
                 String suffix = at < 0 ? null : word.substring(at + 1).toLowerCase(Locale.ROOT);
-                return new Command(at < 0 ? word : word.substring(0, at), text.substring(length), suffix, botUsername);
+                return new Command(at < 0 ? word : word.substring(0, at), text.substring(length), forOtherBot(suffix));
             }
         }
         // Telegram marks every command with an entity; a sender that leaves it out still means one.
         Matcher bare = BARE_COMMAND.matcher(text);
         if (bare.lookingAt()) {
             String suffix = bare.group(2) == null ? null : bare.group(2).toLowerCase(Locale.ROOT);
-            return new Command(bare.group(1), text.substring(bare.end()), suffix, botUsername);
+            return new Command(bare.group(1), text.substring(bare.end()), forOtherBot(suffix));
         }
         return null;
     }
 
 
-    private record Command(String name, String rest, String suffix, String botUsername) {
-        boolean forOtherBot() {
-            return suffix != null && !suffix.equals(botUsername);
-        }
+    /** Whether a command's {@code @suffix} (lower case, null for none) names a bot other than this one. */
+    private boolean forOtherBot(String suffix) {
+        return suffix != null && !suffix.equals(botUsername);
+    }
 
+    /** A command, its {@code @suffix} taken off. */
+    private record Command(String name, String rest, boolean forOtherBot) {
         String withoutSuffix() {
             return name + rest;
         }
