@@ -145,18 +145,26 @@ final class TurnRunner {
         }, executor);
     }
 
-    /** Runs the journaled turn on the backend (phase STARTING), unless an abort came while it was being prepared. */
-    void run(SessionQueue queue, Turn turn, int failures) {
-        AbortCause abortedBeforeStart;
+    /** Ends the turn as aborted, and answers true, when an abort is pending for its session. */
+    private boolean endedByAbort(SessionQueue queue, Turn turn) {
+        AbortCause cause;
         lock.lock();
         try {
-            abortedBeforeStart = queue.abortCause();
+            cause = queue.abortCause();
         } finally {
             lock.unlock();
         }
-        if (abortedBeforeStart != AbortCause.NONE) {
+        if (cause == AbortCause.NONE) {
+            return false;
+        }
+        endAborted(queue, turn, cause);
+        return true;
+    }
+
+    /** Runs the journaled turn on the backend (phase STARTING), unless an abort came while it was being prepared. */
+    void run(SessionQueue queue, Turn turn, int failures) {
+        if (endedByAbort(queue, turn)) {
             // Superseded or parked before the agent saw it: no run to start and abort.
-            endAborted(queue, turn, abortedBeforeStart);
             return;
         }
         long startedAt = scheduler.nowMillis();
@@ -258,15 +266,7 @@ final class TurnRunner {
      * failed attempt.
      */
     private void answerWithError(SessionQueue queue, Turn turn, Throwable error, int attempts) {
-        AbortCause cause;
-        lock.lock();
-        try {
-            cause = queue.abortCause();
-        } finally {
-            lock.unlock();
-        }
-        if (cause != AbortCause.NONE) {
-            endAborted(queue, turn, cause);
+        if (endedByAbort(queue, turn)) {
             return;
         }
         String reason = errors.reasonFor(error);
