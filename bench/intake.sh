@@ -1,62 +1,86 @@
 #!/usr/bin/env bash
-# Durable intake over HTTP: webhook messages per second with journal.sync=full (every 202 is after the
-# SQLite commit), side by side in the same run with the same server's no-op endpoint (/bench/noop, the
-# HTTP stack alone), keep-alive connections from wrk on loopback, and wrk's p50/p99 ack latency.
-# Rounds alternate no-op and webhook; medians are printed.
-# Usage: bench/intake.sh [rounds] [seconds] [connections] [live|held]
-#   live (default): the whole pipeline runs behind intake (echo turns, completion, delivery), sharing the
-#                   journal's one writer and the two cores with intake: the end-to-end sustained rate.
-#   held:           the inbound debouncer holds every message for the whole run (a 10-minute window), so
-#                   only intake writes: its own ceiling. The gateway is killed at the end, not drained.
+# Durable intake beside its ceiling, in one run with rounds alternating. Three processes run side by side:
+#   - the ceiling (bench/ceiling/AckCeiling.java), on the gateway jar's Jetty and Javalin: /sync answers at
+#     once (the HTTP stack alone), /durable after one group fdatasync of the bodies (the fastest a durable
+#     acknowledgement can be here, before any journal, parser or pipeline works);
+#   - the gateway with journal.sync=full (every 202 after the SQLite commit is on disk), and one with
+#     sync=normal. The inbound debouncer holds every message for the whole run (a 10-minute window), so only
+#     intake writes the journal. Both are killed at the end, not drained.
+# Each round posts unique webhook messages with wrk (keep-alive, loopback) to the four in turn; a round's
+# throughput is its req/s, its latency wrk's ack latency under that closed-loop load. Medians are printed.
+# Usage: bench/intake.sh [rounds] [seconds] [connections]   (defaults 5, 5, 64; smoke: 1 round of 1 s)
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-rounds="${1:-3}"; seconds="${2:-10}"; connections="${3:-64}"; downstream="${4:-live}"
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-"$root/ferry" --version >/dev/null
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+rounds="${1:-5}"; seconds="${2:-5}"; connections="${3:-64}"; warmups=3
+[[ -n "$smoke" ]] && { rounds=1; seconds=1; warmups=0; }
+(( rounds >= 1 )) || { echo "rounds must be at least 1" >&2; exit 2; }
+ensure_wrk
+ensure_jar
 work="$(mktemp -d)"
-# Waits for the stop: a graceful stop drains the backlog and would otherwise load the next measurement.
-trap 'kill ${signal:-} ${pid:-} 2>/dev/null; wait ${pid:-} 2>/dev/null; rm -rf "$work"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-case "$downstream" in
-  live) messages='' ;;
-  held) messages=', messages: { inbound: { debounceMs: 600000, maxBatch: 1000000, maxTrackedKeys: 1000000 } }' ;;
-  *) echo "downstream must be live or held, got: $downstream" >&2; exit 2 ;;
-esac
-printf '{ gateway: { port: %s }, state: { dir: "%s/state" }, journal: { sync: "full" }%s }\n' \
-  "$port" "$work" "$messages" > "$work/ferry.json5"
-FERRY_LOG_LEVEL=WARN "$root/ferry" gateway --config "$work/ferry.json5" 2> "$work/log" &
-pid=$!
-until curl -fs -o /dev/null "http://127.0.0.1:$port/healthz"; do
-  kill -0 "$pid" 2>/dev/null || { echo "the gateway did not start:" >&2; cat "$work/log" >&2; exit 1; }
-  sleep 0.05
-done
+pids=()
+trap 'kill -KILL ${pids[@]+"${pids[@]}"} 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
-run() {   # $1 = path, $2 = label, $3 = round
-  wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$root/bench/wrk/webhook.lua" \
-      "http://127.0.0.1:$port$1" -- "$2$3" > "$work/$2.$3.txt"
-  local rps p50 p99 non2xx
-  rps=$(awk '/Requests\/sec/ {print $2}' "$work/$2.$3.txt")
-  p50=$(awk '$1=="50%" {print $2}' "$work/$2.$3.txt")
-  p99=$(awk '$1=="99%" {print $2}' "$work/$2.$3.txt")
-  non2xx=$(awk '/Non-2xx/ {print $4}' "$work/$2.$3.txt")
-  echo "$rps" >> "$work/$2.rps"
-  printf '  round %d %-8s %10s req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$3" "$2" "$rps" "$p50" "$p99" "${non2xx:-0}"
+ceiling_port=$(free_port)
+java -XX:+UseSerialGC -cp "$root/target/ferry.jar" "$root/bench/ceiling/AckCeiling.java" "$ceiling_port" "$work" javalin \
+  > "$work/ceiling.log" 2>&1 &
+pids+=($!); ceiling_pid=$!
+
+start_gateway() {   # $1 = sync mode; sets the port in $work/<mode>.port
+  local port; port=$(free_port)
+  mkdir -p "$work/$1"
+  printf '{ gateway: { port: %s }, state: { dir: "%s/%s/state" }, journal: { sync: "%s" },
+    messages: { inbound: { debounceMs: 600000, maxBatch: 1000000, maxTrackedKeys: 1000000 } } }\n' \
+    "$port" "$work" "$1" "$1" > "$work/$1/ferry.json5"
+  FERRY_LOG_LEVEL=WARN "$root/ferry" gateway --config "$work/$1/ferry.json5" 2> "$work/$1/log" &
+  pids+=($!)
+  echo "$port" > "$work/$1.port"
+  await_healthy "$port" $! "$work/$1/log"
 }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+start_gateway full
+start_gateway normal
+await_healthy "$ceiling_port" "$ceiling_pid" "$work/ceiling.log"
 
-[[ "$downstream" == held ]] && signal=-KILL   # a drain of everything held would only delay the exit
-echo "Ferry durable intake, downstream $downstream, $rounds rounds x ${seconds}s, $connections keep-alive connections, wrk -t2, $(nproc) cores"
+# run KEY URL ROUND: one wrk round; its req/s and p99 go to $work/KEY.rps and $work/KEY.p99.
+run() {
+  local key="$1" url="$2" round="$3"
+  FERRY_WRK_SPECTRUM="$work/$key.$round.spectrum" wrk -t2 -c"$connections" -d"${seconds}s" --latency \
+    -s "$root/bench/wrk/webhook.lua" "$url" -- "$key$round" > "$work/$key.$round.txt"
+  if grep -qE 'Non-2xx|Socket errors' "$work/$key.$round.txt"; then
+    echo "errors from $url:" >&2; cat "$work/$key.$round.txt" >&2; exit 1
+  fi
+  [[ "$round" == w* ]] && return
+  awk '/Requests\/sec/ {print $2}' "$work/$key.$round.txt" >> "$work/$key.rps"
+  awk '$1=="99%" {v=$2; if (v ~ /us$/) v=v/1000; else if (v ~ /ms$/) v=v+0; else if (v ~ /s$/) v=v*1000; print v}' \
+    "$work/$key.$round.txt" >> "$work/$key.p99"
+  printf '  round %d %-17s %10s req/s   p50 %8s   p99 %8s\n' "$round" "$key" "$(tail -1 "$work/$key.rps")" \
+    "$(awk '$1=="50%" {print $2}' "$work/$key.$round.txt")" "$(awk '$1=="99%" {print $2}' "$work/$key.$round.txt")"
+}
+round() {   # ROUND: the four in turn
+  run intake.ceiling.sync "http://127.0.0.1:$ceiling_port/sync" "$1"
+  run intake.ceiling.durable "http://127.0.0.1:$ceiling_port/durable" "$1"
+  run intake.full "http://127.0.0.1:$(cat "$work/full.port")/channels/webhook/inbound" "$1"
+  run intake.normal "http://127.0.0.1:$(cat "$work/normal.port")/channels/webhook/inbound" "$1"
+}
+
+echo "Durable intake beside its ceiling: $rounds rounds x ${seconds}s, $connections keep-alive connections, wrk -t2, $(nproc) cores"
 # The JIT needs about half a minute of this load before the figures settle; warm-up rounds are not counted.
-for w in 1 2; do
-  run /bench/noop warmup "$w" >/dev/null
-  run /channels/webhook/inbound warmup "$w" >/dev/null
+for ((w = 1; w <= warmups; w++)); do round "w$w"; done
+for ((r = 1; r <= rounds; r++)); do round "$r"; done
+
+for key in intake.ceiling.sync intake.ceiling.durable intake.full intake.normal; do
+  figure "$key" req/s "$work/$key.rps"
+  figure "$key.p99" ms "$work/$key.p99"
 done
-for ((r = 1; r <= rounds; r++)); do
-  run /bench/noop noop "$r"
-  run /channels/webhook/inbound webhook "$r"
-done
-noop=$(median < "$work/noop.rps"); hook=$(median < "$work/webhook.rps")
-printf 'median: no-op %.0f req/s, durable webhook %.0f msg/s = %.0f%% of no-op\n' "$noop" "$hook" \
-  "$(awk -v a="$hook" -v b="$noop" 'BEGIN {print 100*a/b}')"
-curl -s -X POST "http://127.0.0.1:$port/rpc" -H 'Content-Type: application/json' -d '{"method":"status"}' | python3 -c \
-  'import json,sys; j=json.load(sys.stdin)["payload"]["journal"]; print("journal after the run:", j)'
+awk -v f="$(median < "$work/intake.full.rps")" -v n="$(median < "$work/intake.normal.rps")" \
+    -v d="$(median < "$work/intake.ceiling.durable.rps")" \
+    'BEGIN { printf "sync=full is %.0f%% of the durable ceiling, sync=normal %.0f%%\n", 100*f/d, 100*n/d }'
+# The spectra of the round whose throughput was the median one, for the picture.
+if [[ -n "${FERRY_BENCH_OUT:-}" ]]; then
+  mkdir -p "$FERRY_BENCH_OUT/latency"
+  for key in intake.ceiling.durable intake.full intake.normal; do
+    median_rps=$(median < "$work/$key.rps")
+    r=$(awk -v m="$median_rps" '{d=$1-m; if (d<0) d=-d; if (best=="" || d<best) {best=d; r=NR}} END {print r}' "$work/$key.rps")
+    label=${key#intake.}
+    { echo "# $label"; cat "$work/$key.$r.spectrum"; } > "$FERRY_BENCH_OUT/latency/intake-${label//./-}.tsv"
+  done
+fi

@@ -11,26 +11,20 @@
 #
 # Usage: bench/startup.sh [runs]   (default 7)
 set -euo pipefail
-
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 runs="${1:-7}"
 idle_seconds="${IDLE_SECONDS:-3}"
+[[ -n "$smoke" ]] && { runs=1; idle_seconds=0; }
 jar="$root/target/ferry.jar"
 archive="$root/target/ferry.jsa"
 
-"$root/ferry" --version >/dev/null   # builds the jar and the archive when they are missing or stale
+ensure_jar   # and the archive, when they are missing or stale
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 javac -d "$work/bare" -cp "$jar" "$root/bench/floor/BareJavalin.java"
-bare_cp="$jar:$work/bare"
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-median() {
-  sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'
-}
+# A class-data archive takes jars only, no directories, on its class path.
+jar cf "$work/bare.jar" -C "$work/bare" .
+bare_cp="$jar:$work/bare.jar"
 
 # Starts one server, waits for /healthz, idles, notes time and memory under $work/<key>.*, stops it.
 # $1 = key, $2 = label, $3 = gateway|bare, rest = extra JVM flags
@@ -60,15 +54,13 @@ run_once() {
   printf '  %-32s healthz after %4d ms, idle RSS %d MiB\n' "$label" "$ms" $((rss_kb / 1024))
 }
 
-# The bare server's own archive, recorded like the gateway's: one start, then a stop.
+# The bare server's own archive, recorded like the gateway's: one request, then an exit of its own.
 record_bare_archive() {
-  local port; port="$(free_port)"
-  java -XX:ArchiveClassesAtExit="$work/bare.jsa" -cp "$bare_cp" BareJavalin "$port" > "$work/log" 2>&1 &
-  local pid=$!
-  until curl -fs -o /dev/null "http://127.0.0.1:$port/healthz"; do sleep 0.02; done
-  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  java -XX:ArchiveClassesAtExit="$work/bare.jsa" -cp "$bare_cp" BareJavalin "$(free_port)" record > "$work/log" 2>&1 \
+    || { echo "the bare server's archive was not recorded:" >&2; cat "$work/log" >&2; exit 1; }
 }
 record_bare_archive
+[[ -f "$work/bare.jsa" ]] || { echo "the bare server wrote no archive" >&2; exit 1; }
 cds=(-Xlog:cds=off -Xlog:cds+dynamic=off)
 
 echo "Ferry start-up and idle memory beside a bare Javalin server ($runs rounds, idle ${idle_seconds}s, $(nproc) cores)"
@@ -89,5 +81,11 @@ summary bare-cds "bare Javalin, with CDS archive"
 summary ferry "gateway, without archive"
 summary bare "bare Javalin, without archive"
 printf 'gateway / floor: %.2fx with the archives, %.2fx without\n' \
-  "$(echo "$(median < "$work/ferry-cds.ms") / $(median < "$work/bare-cds.ms")" | bc -l)" \
-  "$(echo "$(median < "$work/ferry.ms") / $(median < "$work/bare.ms")" | bc -l)"
+  "$(awk -v a="$(median < "$work/ferry-cds.ms")" -v b="$(median < "$work/bare-cds.ms")" 'BEGIN {print a/b}')" \
+  "$(awk -v a="$(median < "$work/ferry.ms")" -v b="$(median < "$work/bare.ms")" 'BEGIN {print a/b}')"
+figure startup.gateway.cds ms "$work/ferry-cds.ms"
+figure startup.bare.cds ms "$work/bare-cds.ms"
+figure startup.gateway ms "$work/ferry.ms"
+figure startup.bare ms "$work/bare.ms"
+awk '{print $1/1024}' "$work/ferry-cds.rss" > "$work/idle.mib"
+figure startup.idle.rss MiB "$work/idle.mib"

@@ -54,7 +54,7 @@ public class DebouncerBenchmark {
     public void start() {
         scheduler = new SystemScheduler("bench-timer");
         var settings = new DebounceSettings(Duration.ofMillis(windowMs), Duration.ofMillis(windowMs * 5), 50, 4096);
-        debouncer = new InboundDebouncer("webhook", settings, batch -> handedOn.add(batch.messages().size()),
+        debouncer = new InboundDebouncer("webhook", settings, message -> false, batch -> handedOn.add(batch.messages().size()),
                 scheduler, RetryPolicy.DEFAULT, new DebouncerRegistry(scheduler), new SimpleMeterRegistry());
         messages = new InboundMessage[keys];
         for (int i = 0; i < keys; i++) {

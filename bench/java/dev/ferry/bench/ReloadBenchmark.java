@@ -21,7 +21,15 @@ import dev.ferry.testing.ReplySink;
  */
 public final class ReloadBenchmark {
 
+    private static final boolean SMOKE = !System.getProperty("smoke", "").isEmpty();
     private static final int RUNS = Integer.getInteger("runs", 7);
+    /** The paced intake load the reloads run under, messages per second. */
+    private static final int RATE = Integer.getInteger("rate", SMOKE ? 200 : 1_000);
+    /** Ten reloads a minute; a smoke pass does one. */
+    private static final int RELOADS = SMOKE ? 1 : 10;
+    private static final long PERIOD_MS = SMOKE ? 2_000 : 6_000;
+    /** The run's output directory for bench/run.sh, or empty. */
+    private static final String OUT = System.getProperty("out", "");
     private static final int BUFFERED = 1_000;
 
     public static void main(String[] args) throws Exception {
@@ -57,29 +65,56 @@ public final class ReloadBenchmark {
                     }
                     delivered.add((System.nanoTime() - start) / 1e6);
                 }
-                IntakeProbe probe = IntakeProbe.start(client);
-                probe.awaitSamples(300);
-                List<Double> during = new ArrayList<>();
-                for (int i = 0; i < RUNS; i++) {
-                    probe.mark(true);
-                    reloadMillis(client, pid);
-                    probe.mark(false);
-                    probe.awaitSamples(100);
+                PacedIntake load = PacedIntake.start(client, RATE);
+                load.awaitSettled();
+                // Ten reloads a minute: one every six seconds. An ack counts as during a reload when its planned
+                // send time falls from the signal to a second after the new generation serves.
+                List<Double> underLoad = new ArrayList<>();
+                for (int i = 0; i < RELOADS; i++) {
+                    Thread.sleep(PERIOD_MS / 2);
+                    long signalled = System.nanoTime();
+                    underLoad.add(reloadMillis(client, pid));
+                    load.markReload(signalled, System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+                    Thread.sleep(PERIOD_MS / 2);
                 }
-                probe.stop();
+                PacedIntake.Split split = load.stop();
                 System.out.printf("Ferry reload latency (SIGUSR1 -> /healthz shows the new generation), %d runs each, %d cores%n",
                         RUNS, Runtime.getRuntime().availableProcessors());
                 System.out.printf("  idle queues:               median %.1f ms  (runs: %s)%n", median(idle), rounded(idle));
                 System.out.printf("  1,000 buffered messages:   median %.1f ms  (runs: %s)%n", median(buffered), rounded(buffered));
                 System.out.printf("    ... until all 1,000 messages were answered at the sink: median %.1f ms%n", median(delivered));
-                System.out.printf("Intake while reloading (one keep-alive client posting back to back):%n");
+                System.out.printf("  under %d msg/s of intake:   median %.1f ms  (runs: %s)%n", RATE, median(underLoad), rounded(underLoad));
+                System.out.printf("Intake at %d msg/s, paced, with %d reloads %d s apart (latency from each send's planned time):%n",
+                        RATE, RELOADS, PERIOD_MS / 1000);
                 System.out.printf("  ack latency between reloads: p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d acks)%n",
-                        probe.percentile(false, 50), probe.percentile(false, 99), probe.percentile(false, 100), probe.count(false));
+                        split.between().percentile(50), split.between().percentile(99), split.between().percentile(100),
+                        split.between().count());
                 System.out.printf("  ack latency during reloads:  p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d acks)%n",
-                        probe.percentile(true, 50), probe.percentile(true, 99), probe.percentile(true, 100), probe.count(true));
-                System.out.printf("  non-2xx answers: %d%n", probe.refused());
+                        split.during().percentile(50), split.during().percentile(99), split.during().percentile(100),
+                        split.during().count());
+                System.out.printf("  non-2xx answers or failed sends: %d%n", split.refused());
+                if (!OUT.isEmpty()) {
+                    record("reload.latency", median(underLoad), underLoad, "ms");
+                    record("reload.idle.latency", median(idle), idle, "ms");
+                    record("reload.buffered.latency", median(buffered), buffered, "ms");
+                    record("reload.between.p50", split.between().percentile(50), null, "ms");
+                    record("reload.between.p99", split.between().percentile(99), null, "ms");
+                    record("reload.during.p50", split.during().percentile(50), null, "ms");
+                    record("reload.during.p99", split.during().percentile(99), null, "ms");
+                    record("reload.refused", split.refused(), null, "count");
+                    record("reload.reloads", RELOADS, null, "count");
+                }
             }
         }
+    }
+
+    /** Appends one figure to the run's figures.tsv: the median, and the spread of {@code runs} when given. */
+    private static void record(String id, double median, List<Double> runs, String unit) throws java.io.IOException {
+        double min = runs == null ? median : Collections.min(runs);
+        double max = runs == null ? median : Collections.max(runs);
+        int n = runs == null ? 1 : runs.size();
+        Files.writeString(Path.of(OUT, "figures.tsv"), String.format(java.util.Locale.ROOT, "%s\t%.3f\t%.3f\t%.3f\t%d\t%s%n",
+                id, median, min, max, n, unit), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
     }
 
     private static int answeredMessages(ReplySink sink) {
@@ -115,74 +150,103 @@ public final class ReloadBenchmark {
         return values.stream().map(v -> String.format("%.0f", v)).toList().toString();
     }
 
-    /** Posts messages back to back on one connection, sorting each ack's latency by whether a reload was running. */
-    private static final class IntakeProbe {
+    /**
+     * Webhook messages at a fixed rate, planned on one clock and sent by a few threads, each ack's latency
+     * counted from its planned time so that a stall shows in full (no coordinated omission). Each sample is
+     * kept with its planned time and sorted afterwards into during and between reloads.
+     */
+    private static final class PacedIntake {
+        private static final int SENDERS = 8;
         private final GatewayClient client;
+        private final long origin = System.nanoTime();
+        private final long periodNanos;
+        private final java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong();
         private final AtomicBoolean running = new AtomicBoolean(true);
-        private volatile boolean reloading;
-        private final List<Double> between = Collections.synchronizedList(new ArrayList<>());
-        private final List<Double> during = Collections.synchronizedList(new ArrayList<>());
-        private volatile int refused;
-        private Thread thread;
+        private final List<long[]> samples = Collections.synchronizedList(new ArrayList<>());
+        private final List<long[]> reloads = Collections.synchronizedList(new ArrayList<>());
+        private final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+        private final List<Thread> threads = new ArrayList<>();
+        private volatile long countFrom = Long.MAX_VALUE;
 
-        private IntakeProbe(GatewayClient client) {
+        private PacedIntake(GatewayClient client, int rate) {
             this.client = client;
+            this.periodNanos = 1_000_000_000L / rate;
         }
 
-        static IntakeProbe start(GatewayClient client) {
-            IntakeProbe probe = new IntakeProbe(client);
-            probe.thread = new Thread(probe::run, "intake-probe");
-            probe.thread.start();
-            return probe;
+        static PacedIntake start(GatewayClient client, int rate) {
+            PacedIntake load = new PacedIntake(client, rate);
+            for (int i = 0; i < SENDERS; i++) {
+                Thread thread = new Thread(load::send, "paced-intake-" + i);
+                load.threads.add(thread);
+                thread.start();
+            }
+            return load;
         }
 
-        private void run() {
-            int i = 0;
+        /** Lets the load run for a few seconds uncounted, so the JIT and the connections have settled. */
+        void awaitSettled() throws InterruptedException {
+            Thread.sleep(SMOKE ? 500 : 5_000);
+            countFrom = System.nanoTime();
+        }
+
+        void markReload(long fromNanos, long toNanos) {
+            reloads.add(new long[] {fromNanos, toNanos});
+        }
+
+        private void send() {
             while (running.get()) {
-                boolean whileReloading = reloading;
-                long start = System.nanoTime();
-                var answer = client.webhookMessage("p-" + i, "probe", "probe-" + (i % 20), "probe " + i);
-                double ms = (System.nanoTime() - start) / 1e6;
-                if (answer.status() / 100 != 2) {
-                    refused++;
+                long i = next.getAndIncrement();
+                long planned = origin + i * periodNanos;
+                long wait = planned - System.nanoTime();
+                if (wait > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
                 }
-                (whileReloading || reloading ? during : between).add(ms);
-                i++;
+                try {
+                    var answer = client.webhookMessage("p-" + i, "probe-" + (i % 200), "probe", "probe " + i);
+                    if (answer.status() / 100 != 2) {
+                        refused.incrementAndGet();
+                    }
+                } catch (RuntimeException e) {
+                    refused.incrementAndGet();
+                }
+                if (planned >= countFrom) {
+                    samples.add(new long[] {planned, System.nanoTime() - planned});
+                }
             }
         }
 
-        void mark(boolean nowReloading) {
-            reloading = nowReloading;
-        }
+        record Latencies(List<Double> sortedMillis) {
+            int count() {
+                return sortedMillis.size();
+            }
 
-        void awaitSamples(int more) throws InterruptedException {
-            int target = between.size() + more;
-            while (between.size() < target) {
-                Thread.sleep(1);
+            double percentile(double p) {
+                if (sortedMillis.isEmpty()) {
+                    return Double.NaN;
+                }
+                int index = (int) Math.ceil(p / 100.0 * sortedMillis.size()) - 1;
+                return sortedMillis.get(Math.max(0, Math.min(index, sortedMillis.size() - 1)));
             }
         }
 
-        void stop() throws InterruptedException {
+        record Split(Latencies between, Latencies during, int refused) {}
+
+        Split stop() throws InterruptedException {
             running.set(false);
-            thread.join();
-        }
-
-        int count(boolean duringReload) {
-            return (duringReload ? during : between).size();
-        }
-
-        int refused() {
-            return refused;
-        }
-
-        double percentile(boolean duringReload, int p) {
-            List<Double> sorted = new ArrayList<>(duringReload ? during : between);
-            if (sorted.isEmpty()) {
-                return Double.NaN;
+            for (Thread thread : threads) {
+                thread.join();
             }
-            Collections.sort(sorted);
-            int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
-            return sorted.get(Math.max(0, Math.min(index, sorted.size() - 1)));
+            List<Double> between = new ArrayList<>();
+            List<Double> during = new ArrayList<>();
+            synchronized (samples) {
+                for (long[] sample : samples) {
+                    boolean inReload = reloads.stream().anyMatch(r -> sample[0] >= r[0] && sample[0] <= r[1]);
+                    (inReload ? during : between).add(sample[1] / 1e6);
+                }
+            }
+            Collections.sort(between);
+            Collections.sort(during);
+            return new Split(new Latencies(between), new Latencies(during), refused.get());
         }
     }
 }

@@ -28,6 +28,12 @@ public final class EchoBackend implements AgentBackend {
         return "echo";
     }
 
+    /** Echo answers the prompt alone. */
+    @Override
+    public boolean readsHistory() {
+        return false;
+    }
+
     @Override
     public AgentRun start(AgentRequest request) {
         String text = PREFIX + request.prompt();

@@ -1,6 +1,7 @@
 package dev.ferry.queue;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.ReentrantLock;
@@ -176,7 +177,8 @@ final class TurnRunner {
         events.started(turn);
         InboundMessage last = turn.lastMessage();
         var request = new AgentRequest(turn.sessionKey(), current.systemPrompt(),
-                journal.transcript(turn.sessionKey(), current.historyTurns()), turn.prompt(), new TurnObserver() {
+                backend.readsHistory() ? journal.transcript(turn.sessionKey(), current.historyTurns()) : List.of(),
+                turn.prompt(), new TurnObserver() {
                     @Override
                     public void onText(String delta) {
                         events.delta(turn, delta);

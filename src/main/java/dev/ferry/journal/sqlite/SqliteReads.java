@@ -42,6 +42,9 @@ final class SqliteReads implements AutoCloseable {
     private final Object lock = new Object();
     @GuardedBy("lock")
     private final Connection connection;
+    /** The reads of every turn, prepared once: preparing the transcript's join cost as much as running it. */
+    @GuardedBy("lock")
+    private final Map<String, PreparedStatement> prepared = new HashMap<>();
 
     SqliteReads(Path file, Connection connection, ReplyIds replyIds) {
         this.file = file;
@@ -59,6 +62,9 @@ final class SqliteReads implements AutoCloseable {
             try {
                 return body.run(connection);
             } catch (SQLException e) {
+                // The driver closes a statement whose step failed, so each is prepared afresh after a failure.
+                prepared.values().forEach(SqliteTransactions::closeQuietly);
+                prepared.clear();
                 throw new JournalException("journal " + file + " read failed: " + e.getMessage(), e);
             }
         }
@@ -161,14 +167,15 @@ final class SqliteReads implements AutoCloseable {
         return read(connection -> {
             List<Exchange> exchanges = new ArrayList<>();
             // The reply's outbox row, by its key (a turn's reply id is the prefix and the turn id), says what it answers.
-            try (PreparedStatement select = connection.prepareStatement("""
+            PreparedStatement select = prepared(connection, """
                     SELECT t.turn_id, t.prompt, t.reply, t.completed_at, o.in_reply_to FROM transcript t
                     LEFT JOIN outbox o ON o.reply_id = ? || t.turn_id
-                    WHERE t.session_key = ? ORDER BY t.id DESC LIMIT ?""")) {
-                select.setString(1, replyIds.turnPrefix());
-                select.setString(2, sessionKey);
-                select.setInt(3, limit);
-                ResultSet rows = select.executeQuery();
+                    WHERE t.session_key = ? ORDER BY t.id DESC LIMIT ?""");
+            select.setString(1, replyIds.turnPrefix());
+            select.setString(2, sessionKey);
+            select.setInt(3, limit);
+            // Closing the rows resets the kept statement, which ends its read of the snapshot.
+            try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     exchanges.add(new Exchange(rows.getLong(1), replyIds.forTurn(rows.getLong(1)), rows.getString(2),
                             rows.getString(3), rows.getLong(4), SqliteRows.idsFrom(rows.getString(5))));
@@ -233,9 +240,23 @@ final class SqliteReads implements AutoCloseable {
         });
     }
 
+    /** Called within {@link #read}, whose lock it takes again for the checker's sake. */
+    private PreparedStatement prepared(Connection connection, String sql) throws SQLException {
+        synchronized (lock) {
+            PreparedStatement statement = prepared.get(sql);
+            if (statement == null) {
+                statement = connection.prepareStatement(sql);
+                prepared.put(sql, statement);
+            }
+            return statement;
+        }
+    }
+
     @Override
     public void close() {
         synchronized (lock) {
+            prepared.values().forEach(SqliteTransactions::closeQuietly);
+            prepared.clear();
             SqliteTransactions.closeQuietly(connection);
         }
     }

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The gateway's resident memory (VmRSS), as ./ferry runs it: idle after start-up; after 10,000 conversations
+# have each sent one message and been answered (10,000 idle sessions); and after 1,000,000 journaled messages
+# over 1,000 conversations, all answered. Then that journal's open time: a graceful stop, and a start on the
+# same state dir timed from spawn to GET /healthz 200, beside a start on an empty one.
+# The million go through the whole pipeline with journal.sync=full, in collect mode with a 1 s debounce and
+# a cap above any conversation's backlog, so each turn answers a conversation's queued messages together and
+# none is summarised away. Completion is read from the gateway's status, never waited for by the clock.
+# Usage: bench/memory.sh   (IDLE_SECONDS, default 5; smoke: 200 sessions and 20,000 messages)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+idle_seconds="${IDLE_SECONDS:-5}"; sessions=10000; million=1000000; conversations=1000
+[[ -n "$smoke" ]] && { idle_seconds=1; sessions=200; million=20000; conversations=100; }
+ensure_wrk
+ensure_jar
+work="$(mktemp -d)"
+pid=""
+trap 'kill -KILL $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+
+# start NAME CONFIG_EXTRA: a gateway on its own port and state dir $work/NAME; sets $pid and $port, and
+# $open_ms, the time from spawn to healthy.
+start() {
+  port=$(free_port)
+  printf '{ gateway: { port: %s }, state: { dir: "%s/%s" }%s }\n' "$port" "$work" "$1" "$2" > "$work/$1.json5"
+  local began; began=$(date +%s%N)
+  FERRY_LOG_LEVEL=WARN "$root/ferry" gateway --config "$work/$1.json5" 2>> "$work/$1.log" &
+  pid=$!
+  await_healthy "$port" "$pid" "$work/$1.log"
+  open_ms=$(( ($(date +%s%N) - began) / 1000000 ))
+}
+stop() {
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+}
+rss_mib() {
+  awk '/VmRSS/ {printf "%.1f\n", $2/1024}' "/proc/$pid/status"
+}
+record() {   # ID UNIT VALUE
+  echo "$3" > "$work/value"; figure "$1" "$2" "$work/value"
+}
+# send PREFIX TOTAL CONVERSATIONS: exactly TOTAL unique messages over CONVERSATIONS conversations.
+send() {
+  wrk -t2 -c32 -d600s -s "$root/bench/memory/messages.lua" "http://127.0.0.1:$port/channels/webhook/inbound" \
+    -- "$1" $(( $2 / 2 )) $(( $3 / 2 )) > "$work/wrk.txt"
+  grep -qE 'Non-2xx|Socket errors' "$work/wrk.txt" && { echo "intake errors:" >&2; cat "$work/wrk.txt" >&2; exit 1; }
+  return 0
+}
+# await_answered EXPECTED: until the journal holds EXPECTED unique messages, every one done, nothing queued.
+await_answered() {
+  local deadline=$(( $(date +%s) + 300 ))
+  until curl -s -X POST "http://127.0.0.1:$port/rpc" -H 'Content-Type: application/json' -d '{"method":"status"}' \
+        | python3 -c '
+import json, sys
+p = json.load(sys.stdin)["payload"]; j = p["journal"]; expected = int(sys.argv[1])
+unique = j["received"] - j["duplicates"]
+if j["dropped"] or j["superseded"]:
+    sys.exit("messages were dropped or superseded: " + json.dumps(j))
+sys.exit(0 if unique == expected and j["done"] == expected and j["pending"] == 0 and p["runningTurns"] == 0 else 1)
+' "$1" 2> "$work/status.err"; do
+    [[ -s "$work/status.err" ]] && { cat "$work/status.err" >&2; exit 1; }
+    (( $(date +%s) < deadline )) || { echo "not all $1 messages were answered in 300 s" >&2; exit 1; }
+    sleep 0.2
+  done
+}
+
+echo "Ferry's resident memory, $(nproc) cores, idle ${idle_seconds}s before each reading"
+start sessions ""
+sleep "$idle_seconds"
+record memory.idle MiB "$(rss_mib)"
+send s "$sessions" "$sessions"
+await_answered "$sessions"
+sleep "$idle_seconds"
+record memory.sessions10k MiB "$(rss_mib)"
+stop
+
+start empty ""
+record memory.open0 ms "$open_ms"
+stop
+queue=', messages: { queue: { mode: "collect", debounceMs: 1000, cap: 1000000 } }'
+start million "$queue"
+began=$(date +%s)
+send m "$million" "$conversations"
+await_answered "$million"
+echo "  $million messages over $conversations conversations taken in and answered in $(( $(date +%s) - began )) s"
+sleep "$idle_seconds"
+record memory.after1m MiB "$(rss_mib)"
+stop
+record memory.journal1m MiB "$(du -cm "$work/million"/journal.db* | awk 'END {print $1}')"
+start million "$queue"
+record memory.open1m ms "$open_ms"
+sleep "$idle_seconds"
+record memory.reopen1m MiB "$(rss_mib)"
+stop
