@@ -18,7 +18,7 @@ ensure_wrk
 ensure_jar
 work="$(mktemp -d)"
 pids=()
-trap 'kill -KILL ${pids[@]+"${pids[@]}"} 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill -KILL ${pids[@]+"${pids[@]}"} 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 ceiling_port=$(free_port)
 java -XX:+UseSerialGC -cp "$root/target/ferry.jar" "$root/bench/ceiling/AckCeiling.java" "$ceiling_port" "$work" javalin \

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The gateway's resident memory (VmRSS), as ./ferry runs it: idle after start-up; after 10,000 conversations
-# have each sent one message and been answered (10,000 idle sessions); and after 1,000,000 journaled messages
+# The gateway's resident memory (VmRSS), as ./ferry runs it: idle after start-up; after 10,000 messages over
+# 10 conversations, all answered (the heap, code and buffers that traffic grows into, with next to no
+# sessions); after 10,000 more conversations have each sent one message and been answered (10,000 idle
+# sessions: their own cost is the growth over the reading before); and after 1,000,000 journaled messages
 # over 1,000 conversations, all answered. Then that journal's open time: a graceful stop, and a start on the
 # same state dir timed from spawn to GET /healthz 200, beside a start on an empty one.
 # The million go through the whole pipeline with journal.sync=full, in collect mode with a 1 s debounce and
@@ -16,7 +18,7 @@ ensure_wrk
 ensure_jar
 work="$(mktemp -d)"
 pid=""
-trap 'kill -KILL $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill -KILL $pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # start NAME CONFIG_EXTRA: a gateway on its own port and state dir $work/NAME; sets $pid and $port, and
 # $open_ms, the time from spawn to healthy.
@@ -66,23 +68,31 @@ await() {
   done
 }
 # send PREFIX TOTAL CONVERSATIONS: exactly TOTAL unique messages over CONVERSATIONS conversations; wrk
-# repeats the ids until the journal has taken every one, then is interrupted.
+# repeats the ids until the journal has taken every one, then is interrupted. $journaled counts the
+# messages sent to the current state dir.
 send() {
   wrk -t2 -c32 -d3600s -s "$root/bench/wrk/webhook.lua" "http://127.0.0.1:$port/channels/webhook/inbound" \
     -- "$1" $(( $2 / 2 )) $(( $3 / 2 )) > "$work/wrk.txt" &
   local wrk_pid=$!
-  await received "$2"
+  journaled=$(( journaled + $2 ))
+  await received "$journaled"
   kill -INT "$wrk_pid"; wait "$wrk_pid"
   grep -qE 'Non-2xx|Socket errors' "$work/wrk.txt" && { echo "intake errors:" >&2; cat "$work/wrk.txt" >&2; exit 1; }
   return 0
 }
 
 echo "Ferry's resident memory, $(nproc) cores, idle ${idle_seconds}s before each reading"
-start sessions ""
+queue=', messages: { queue: { mode: "collect", debounceMs: 1000, cap: 1000000 } }'
+journaled=0
+start sessions "$queue"
 sleep "$idle_seconds"
 record memory.idle MiB "$(rss_mib)"
+send w "$sessions" 10
+await answered "$journaled"
+sleep "$idle_seconds"
+record memory.traffic10k MiB "$(rss_mib)"
 send s "$sessions" "$sessions"
-await answered "$sessions"
+await answered "$journaled"
 sleep "$idle_seconds"
 record memory.sessions10k MiB "$(rss_mib)"
 stop
@@ -90,11 +100,11 @@ stop
 start empty ""
 record memory.open0 ms "$open_ms"
 stop
-queue=', messages: { queue: { mode: "collect", debounceMs: 1000, cap: 1000000 } }'
+journaled=0
 start million "$queue"
 began=$(date +%s)
 send m "$million" "$conversations"
-await answered "$million"
+await answered "$journaled"
 echo "  $million messages over $conversations conversations taken in and answered in $(( $(date +%s) - began )) s"
 sleep "$idle_seconds"
 record memory.after1m MiB "$(rss_mib)"

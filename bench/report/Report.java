@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.DoubleFunction;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -392,14 +393,19 @@ public final class Report {
 
         private Area memory() {
             return new Area("Memory",
-                    "Resident set size of the gateway process.",
+                    "Resident set size of the gateway process. Sessions are judged by what they add over the"
+                            + " same number of messages through 10 conversations, which grows the heap and code alike.",
                     List.of(
                             absolute("Idle RSS", "memory.idle", Bound.AT_MOST, 120, "MiB"),
-                            info("RSS with 10k sessions", "memory.sessions10k"),
-                            difference("RSS growth for 10k sessions", "memory.sessions10k", "memory.idle",
-                                    Bound.AT_MOST, 40, "MiB"),
+                            info("RSS after 10k messages over 10 conversations", "memory.traffic10k"),
+                            info("RSS with 10k sessions more", "memory.sessions10k"),
+                            difference("RSS growth for 10k sessions, over the same traffic through 10",
+                                    "memory.sessions10k", "memory.traffic10k", Bound.AT_MOST, 40, "MiB"),
+                            infoDifference("RSS growth from idle, traffic and sessions together",
+                                    "memory.sessions10k", "memory.idle", "MiB"),
                             info("RSS after 1M messages", "memory.after1m"),
                             info("Journal file after 1M messages", "memory.journal1m"),
+                            info("RSS after reopening the 1M-message journal", "memory.reopen1m"),
                             info("Opening the 1M-message journal (spawn to healthz)", "memory.open1m"),
                             info("Opening an empty journal (spawn to healthz)", "memory.open0"),
                             infoRatio("Opening the 1M-message journal against an empty one",
@@ -470,14 +476,25 @@ public final class Report {
         }
 
         private Row difference(String label, String id, String baseId, Bound bound, double limit, String unit) {
-            String ids = "`" + id + "` " + MINUS + " `" + baseId + "`";
             String target = bound.symbol + " " + Fmt.limit(limit, unit);
+            return differenceRow(label, id, baseId, unit, target, delta -> Verdict.of(bound.holds(delta, limit)));
+        }
+
+        private Row infoDifference(String label, String id, String baseId, String unit) {
+            return differenceRow(label, id, baseId, unit, NO_TARGET, delta -> Verdict.INFO);
+        }
+
+        /** "21.5 MiB (139.0 − 117.5)": the difference of two medians, then the medians. */
+        private Row differenceRow(String label, String id, String baseId, String unit, String target,
+                                  DoubleFunction<Verdict> verdict) {
+            String ids = "`" + id + "` " + MINUS + " `" + baseId + "`";
             return figure(id).flatMap(a -> figure(baseId).map(b -> {
                 double delta = a.median() - b.median();
                 String measured = Fmt.withUnit(delta, unit) + " (" + Fmt.number(a.median(), a.unit()) + " "
                         + MINUS + " " + Fmt.number(b.median(), b.unit()) + ")";
-                return new Row(label, ids, measured, target, Verdict.of(bound.holds(delta, limit)));
-            })).orElse(new Row(label, ids, NOT_MEASURED, target, Verdict.NOT_MEASURED));
+                return new Row(label, ids, measured, target, verdict.apply(delta));
+            })).orElse(new Row(label, ids, NOT_MEASURED, target,
+                    target.equals(NO_TARGET) ? Verdict.INFO : Verdict.NOT_MEASURED));
         }
     }
 
@@ -491,8 +508,8 @@ public final class Report {
                 "intake.full.p99", "intake.normal.p99", "intake.ceiling.durable.p99",
                 "startup.gateway.cds", "startup.gateway", "startup.bare.cds", "startup.bare",
                 "e2e.sustained", "e2e.rate", "e2e.p50", "e2e.p99", "e2e.p999", "e2e.max", "e2e.dropped",
-                "memory.idle", "memory.sessions10k", "memory.after1m", "memory.open1m", "memory.open0",
-                "memory.journal1m",
+                "memory.idle", "memory.traffic10k", "memory.sessions10k", "memory.after1m", "memory.open1m", "memory.open0",
+                "memory.journal1m", "memory.reopen1m",
                 "reload.between.p99", "reload.during.p99", "reload.between.p50", "reload.during.p50",
                 "reload.refused", "reload.reloads", "reload.latency");
 

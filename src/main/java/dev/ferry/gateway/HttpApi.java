@@ -12,6 +12,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.component.Graceful;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +47,11 @@ final class HttpApi implements AutoCloseable {
     /** How long a retired listener waits for the answers in flight on it before it closes anyway. */
     private static final Duration RETIRE_GRACE = Duration.ofSeconds(10);
 
+    /** Enough for the acceptor, the selectors and Jetty's reserved threads with room for requests. */
+    private static final int MAX_THREADS = 16;
+    private static final int MIN_THREADS = 4;
+    private static final Duration THREAD_IDLE = Duration.ofSeconds(10);
+
     private final Javalin app;
     /** Made with the server, in Javalin's set-up, before anything is served. */
     private volatile Standby standby;
@@ -66,6 +72,7 @@ final class HttpApi implements AutoCloseable {
             javalin.startup.showOldJavalinVersionWarning = false;
             javalin.jetty.host = config.bind();
             javalin.jetty.port = config.port();
+            javalin.jetty.threadPool = threadPool();
 
             javalin.routes.get("/healthz", ctx -> json(ctx, 200, health.get()));
             javalin.routes.get("/metrics", ctx -> {
@@ -95,6 +102,17 @@ final class HttpApi implements AutoCloseable {
                 json(ctx, 500, Json.internalError());
             });
         });
+    }
+
+    /**
+     * Jetty's threads. No handler here blocks a thread on the journal or the agent (intake and RPC answer
+     * from their futures), so a few threads serve any number of connections; Javalin's default pool grows
+     * to 250 under a burst of connections, and each thread it keeps for its idle minute holds its stack.
+     */
+    private static QueuedThreadPool threadPool() {
+        QueuedThreadPool pool = new QueuedThreadPool(MAX_THREADS, MIN_THREADS, (int) THREAD_IDLE.toMillis());
+        pool.setName("ferry-jetty");
+        return pool;
     }
 
     /** Binds the address; every request is answered 503 until {@link #serve()}. */
