@@ -5,6 +5,10 @@
 # FERRY_BENCH_SMOKE=1  every benchmark runs seconds long, only to show that it still works.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 smoke="${FERRY_BENCH_SMOKE:-}"
+# The JVM flags ./ferry runs the gateway with (its java_opts line, the archive aside), for the benchmarks
+# that start a JVM of their own, so that each measures what an operator runs.
+read -ra jvm_flags <<< "$(sed -n 's/^java_opts=(\(.*\))$/\1/p' "$root/ferry")"
+export FERRY_BENCH_JVM_FLAGS="${jvm_flags[*]}"
 
 # A loopback port nothing listens on now.
 free_port() {

@@ -34,9 +34,9 @@ run_once() {
   local command
   if [[ "$kind" == gateway ]]; then
     printf '{ gateway: { port: %s }, state: { dir: "%s/state-%s" } }\n' "$port" "$work" "$key" > "$work/ferry.json5"
-    command=(java -XX:+UseSerialGC "$@" -jar "$jar" gateway --config "$work/ferry.json5")
+    command=(java "${jvm_flags[@]}" "$@" -jar "$jar" gateway --config "$work/ferry.json5")
   else
-    command=(java -XX:+UseSerialGC "$@" -cp "$bare_cp" BareJavalin "$port")
+    command=(java "${jvm_flags[@]}" "$@" -cp "$bare_cp" BareJavalin "$port")
   fi
   local start; start=$(date +%s%N)
   "${command[@]}" > "$work/log" 2>&1 &

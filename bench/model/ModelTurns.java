@@ -81,7 +81,9 @@ public final class ModelTurns {
                   channels: { webhook: { replyUrl: "http://127.0.0.1:%d/replies", maxConcurrentSends: 64 } },
                   messages: { queue: { mode: "followup", debounceMs: 0 } } }
                 """.formatted(gatewayPort, work.resolve("state"), backend, port(model), port(sink)));
-        List<String> command = new ArrayList<>(List.of("java", "-XX:+UseSerialGC"));
+        // The launcher's flags, which bench/lib.sh reads from it.
+        List<String> command = new ArrayList<>(List.of("java"));
+        command.addAll(List.of(System.getenv().getOrDefault("FERRY_BENCH_JVM_FLAGS", "-XX:+UseSerialGC").trim().split("\\s+")));
         String extra = System.getenv("FERRY_BENCH_GATEWAY_OPTS");   // e.g. a flight recording, to look into a figure
         if (extra != null && !extra.isBlank()) {
             command.addAll(List.of(extra.trim().split("\\s+")));
