@@ -19,7 +19,8 @@ rows = list(csv.reader(open(sys.argv[1])))
 head, body = rows[0], rows[1:]
 params = [i for i, name in enumerate(head) if name.startswith("Param: ")]
 for row in body:
-    name = row[0].split(".")[-1].replace(":", ".").replace("·", "")
+    # "dev.ferry.bench.DebouncerBenchmark.submitLatency:p0.99" -> "submitLatency.p0.99"
+    name = row[0].rsplit("DebouncerBenchmark.", 1)[-1].replace(":", ".").replace("·", "")
     label = "jmh.debouncer." + name + "".join("." + head[i][7:] + "=" + row[i] for i in params)
     score = float(row[4])
     print(f"{label}\t{score:.6g}\t{score:.6g}\t{score:.6g}\t1\t{row[6]}")
