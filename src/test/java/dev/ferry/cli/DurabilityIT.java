@@ -88,6 +88,35 @@ class DurabilityIT {
     }
 
     @Test
+    void aSecondGatewayOnAJournalInUseIsRefusedWhileTheFirstServesAndStartsOnceAKillFreesIt() throws Exception {
+        try (ReplySink sink = new ReplySink()) {
+            Path config = writeConfig(sink.url(), "");
+            Path journal = dir.resolve("state").resolve("journal.db");
+            GatewayProcess first = GatewayProcess.start("gateway", "--config", config.toString());
+            var client = new GatewayClient(first.awaitReady(TIMEOUT), null);
+            assertThat(client.webhookMessage("l-1", "locked", "ann", "before").status()).isEqualTo(202);
+
+            GatewayProcess.Result refused = GatewayProcess.run(TIMEOUT, "gateway", "--config", config.toString());
+
+            assertThat(refused.exitCode()).isEqualTo(1);
+            assertThat(refused.output()).contains("cannot start").contains(journal.toString())
+                    .contains("in use by another Ferry gateway").contains("pid " + first.process().pid());
+            assertThat(client.webhookMessage("l-2", "locked", "ann", "after").status())
+                    .as("the first keeps serving").isEqualTo(202);
+            await().atMost(TIMEOUT).until(() -> sink.accepted().size() == 2);
+
+            // The lock is the kernel's: a kill -9 leaves nothing behind that the next start must clean up.
+            first.process().destroyForcibly();
+            assertThat(first.process().waitFor(20, TimeUnit.SECONDS)).isTrue();
+            try (GatewayProcess next = GatewayProcess.start("gateway", "--config", config.toString())) {
+                var again = new GatewayClient(next.awaitReady(TIMEOUT), null);
+                assertThat(again.webhookMessage("l-2", "locked", "ann", "after").body().get("duplicate").asBoolean())
+                        .as("the same journal, reopened").isTrue();
+            }
+        }
+    }
+
+    @Test
     void anUnfinishedTurnIsAnsweredAfterAKillWithTheSameReplyId() throws Exception {
         try (ReplySink sink = new ReplySink()) {
             // Long turns: the kill lands while the turn runs, after its inputs were fixed in the journal.

@@ -57,10 +57,13 @@ public final class SqliteJournal implements Journal {
     private final SqliteWrites writes;
     private final SqliteReads reads;
     private final GroupCommitWriter writer;
+    /** Held from open to close: one gateway per journal file. */
+    private final JournalLock lock;
 
-    private SqliteJournal(Path file, SqliteTransactions transactions, SqliteReads reads, ReplyIds replyIds,
-                          WallClock clock) {
+    private SqliteJournal(Path file, JournalLock lock, SqliteTransactions transactions, SqliteReads reads,
+                          ReplyIds replyIds, WallClock clock) {
         this.file = file;
+        this.lock = lock;
         this.transactions = transactions;
         this.writerConnection = transactions.connection();
         this.writes = new SqliteWrites(file, transactions, replyIds, clock);
@@ -80,11 +83,13 @@ public final class SqliteJournal implements Journal {
     public static SqliteJournal open(Path file, JournalSync sync, WallClock clock) {
         Connection writer = null;
         Connection reader = null;
+        JournalLock lock = null;
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
             if (Files.exists(file) && !Files.isReadable(file)) {
                 throw new JournalException("journal " + file + " is not readable", null);
             }
+            lock = JournalLock.acquire(file.toAbsolutePath());
             String url = "jdbc:sqlite:" + file.toAbsolutePath();
             writer = DriverManager.getConnection(url);
             try (Statement statement = writer.createStatement()) {
@@ -105,17 +110,28 @@ public final class SqliteJournal implements Journal {
             DedupeIndex dedupe = loadDedupe(writer);
             Object fileKey = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
             ReplyIds replyIds = new ReplyIds(instanceId);
-            return new SqliteJournal(file, new SqliteTransactions(file, fileKey, writer, dedupe),
+            return new SqliteJournal(file, lock, new SqliteTransactions(file, fileKey, writer, dedupe),
                     new SqliteReads(file, reader, replyIds), replyIds, clock);
         } catch (SQLException e) {
             SqliteTransactions.closeQuietly(writer);
             SqliteTransactions.closeQuietly(reader);
+            closeQuietly(lock);
             throw new JournalException("journal " + file + " cannot be opened: " + e.getMessage()
                     + " (it is left as it is; move it aside to start with an empty journal)", e);
         } catch (IOException e) {
             SqliteTransactions.closeQuietly(writer);
             SqliteTransactions.closeQuietly(reader);
+            closeQuietly(lock);
             throw new JournalException("journal " + file + " cannot be created: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(lock);
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(JournalLock lock) {
+        if (lock != null) {
+            lock.close();
         }
     }
 
@@ -327,6 +343,7 @@ public final class SqliteJournal implements Journal {
         writer.close();
         reads.close();
         SqliteTransactions.closeQuietly(writerConnection);
+        lock.close();
         log.info("journal closed path={}", file);
     }
 }

@@ -410,6 +410,22 @@ class SqliteJournalTest {
 
     // ---- helpers ------------------------------------------------------------------------------------------
 
+    @Test
+    void aSecondOpenOfAJournalInUseIsRefusedNamingTheHolderAndChangesNothing() throws Exception {
+        SqliteJournal first = open();
+        journaled(first, inbound("c1", "alice", "m1", "kept"));
+
+        assertThatThrownBy(() -> open())
+                .isInstanceOf(JournalException.class)
+                .hasMessageContaining("in use by another Ferry gateway")
+                .hasMessageContaining("pid " + ProcessHandle.current().pid());
+        assertThat(first.stats().received()).as("the holder keeps serving").isEqualTo(1);
+        journaled(first, inbound("c1", "alice", "m2", "still written"));
+
+        first.close();
+        assertThat(open().stats().received()).as("free again once the holder closes").isEqualTo(2);
+    }
+
     private Path file() {
         return dir.resolve("journal.db");
     }
