@@ -76,7 +76,8 @@ class DebounceIT {
 
     @Test
     void flushAllInboundDebouncersDeliversWhatALongWindowStillHolds() throws Exception {
-        String config = "{ gateway: { port: 0 }, state: { dir: '" + state + "' },"
+        // A state dir of its own: the gateway from start() still holds the first one's journal.
+        String config = "{ gateway: { port: 0 }, state: { dir: '" + state.resolve("slow") + "' },"
                 + " messages: { inbound: { debounceMs: 600000 } },"
                 + " channels: { webhook: { replyUrl: '" + sink.url() + "' } } }";
         try (Gateway slow = Gateway.start(ConfigLoader.parse(config, null))) {
