@@ -34,25 +34,31 @@ final class JournalLock implements AutoCloseable {
         Path path = journal.resolveSibling(journal.getFileName() + ".lock");
         FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
-        FileLock lock;
         try {
-            lock = channel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null;
-        } catch (IOException e) {
+            FileLock lock = tryLock(channel);
+            if (lock == null) {
+                String holder = holder(path);
+                throw new JournalException("journal " + journal + " is in use by another Ferry gateway"
+                        + (holder.isEmpty() ? "" : " (pid " + holder + ")")
+                        + "; one gateway per SQLite journal: stop it, or give this one another state.dir", null);
+            }
+            channel.truncate(0);
+            channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+            return new JournalLock(channel, lock);
+        } catch (IOException | RuntimeException e) {
+            // Closing the channel releases a lock taken on it, so nothing is left held.
             channel.close();
             throw e;
         }
-        if (lock == null) {
-            String holder = holder(path);
-            channel.close();
-            throw new JournalException("journal " + journal + " is in use by another Ferry gateway"
-                    + (holder.isEmpty() ? "" : " (pid " + holder + ")")
-                    + "; one gateway per SQLite journal: stop it, or give this one another state.dir", null);
+    }
+
+    /** The lock, or null when another process, or another open in this one, holds it. */
+    private static FileLock tryLock(FileChannel channel) throws IOException {
+        try {
+            return channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            return null;
         }
-        channel.truncate(0);
-        channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
-        return new JournalLock(channel, lock);
     }
 
     private static String holder(Path path) {

@@ -113,23 +113,22 @@ public final class SqliteJournal implements Journal {
             return new SqliteJournal(file, lock, new SqliteTransactions(file, fileKey, writer, dedupe),
                     new SqliteReads(file, reader, replyIds), replyIds, clock);
         } catch (SQLException e) {
-            SqliteTransactions.closeQuietly(writer);
-            SqliteTransactions.closeQuietly(reader);
-            closeQuietly(lock);
+            closeQuietly(writer, reader, lock);
             throw new JournalException("journal " + file + " cannot be opened: " + e.getMessage()
                     + " (it is left as it is; move it aside to start with an empty journal)", e);
         } catch (IOException e) {
-            SqliteTransactions.closeQuietly(writer);
-            SqliteTransactions.closeQuietly(reader);
-            closeQuietly(lock);
+            closeQuietly(writer, reader, lock);
             throw new JournalException("journal " + file + " cannot be created: " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            closeQuietly(lock);
+            closeQuietly(writer, reader, lock);
             throw e;
         }
     }
 
-    private static void closeQuietly(JournalLock lock) {
+    /** What a failed open had made so far, any of it still null. */
+    private static void closeQuietly(Connection writer, Connection reader, JournalLock lock) {
+        SqliteTransactions.closeQuietly(writer);
+        SqliteTransactions.closeQuietly(reader);
         if (lock != null) {
             lock.close();
         }
