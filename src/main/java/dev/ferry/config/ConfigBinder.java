@@ -127,8 +127,26 @@ final class ConfigBinder {
 
     private JournalConfig journal(ConfigReader r) {
         return new JournalConfig(
+                r.choice("engine", JournalEngine.SQLITE, named(JournalEngine.values()), spellings(JournalEngine.values())),
                 r.choice("sync", JournalSync.FULL, named(JournalSync.values()), spellings(JournalSync.values())),
-                r.intValue("retentionDays", 7, 1, UNBOUNDED_INT));
+                r.intValue("retentionDays", 7, 1, UNBOUNDED_INT),
+                postgres(r.object("postgres")));
+    }
+
+    private PostgresConfig postgres(ConfigReader r) {
+        PostgresConfig defaults = PostgresConfig.DEFAULTS;
+        String url = r.nonBlankString("url", defaults.url());
+        if (!url.startsWith("jdbc:postgresql:")) {
+            r.error("url", "must be a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database)");
+            url = defaults.url();
+        } else if (url.toLowerCase(Locale.ROOT).matches(".*[?&]password=.*")) {
+            // Never echo it: the URL is shown by config.get, and the value is a secret.
+            r.error("url", "must not carry the password; put it in the environment variable named by passwordEnv");
+            url = defaults.url();
+        }
+        return new PostgresConfig(url, r.nonBlankString("user", defaults.user()),
+                r.nonBlankString("passwordEnv", defaults.passwordEnv()),
+                r.longValue("leaseTtlMs", defaults.leaseTtlMs(), 1_000, 600_000), r.bool("notify", defaults.listenNotify()));
     }
 
     private AgentConfig agent(ConfigReader r) {

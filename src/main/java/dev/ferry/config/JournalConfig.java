@@ -1,5 +1,10 @@
 package dev.ferry.config;
 
-/** How hard the journal commits, and how long finished records are kept. */
-public record JournalConfig(JournalSync sync, int retentionDays) {
+/** Which engine holds the journal, how hard it commits, and how long finished records are kept. */
+public record JournalConfig(JournalEngine engine, JournalSync sync, int retentionDays, PostgresConfig postgres) {
+
+    /** An SQLite journal, the default engine. */
+    public JournalConfig(JournalSync sync, int retentionDays) {
+        this(JournalEngine.SQLITE, sync, retentionDays, PostgresConfig.DEFAULTS);
+    }
 }

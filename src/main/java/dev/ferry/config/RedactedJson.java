@@ -23,9 +23,17 @@ final class RedactedJson {
         ObjectNode root = nodes.objectNode();
         root.set("gateway", gateway(config.gateway()));
         root.putObject("state").put("dir", config.state().dir().toString());
+        JournalConfig journal = config.journal();
         root.putObject("journal")
-                .put("sync", ConfigBinder.spelling(config.journal().sync()))
-                .put("retentionDays", config.journal().retentionDays());
+                .put("engine", ConfigBinder.spelling(journal.engine()))
+                .put("sync", ConfigBinder.spelling(journal.sync()))
+                .put("retentionDays", journal.retentionDays())
+                .putObject("postgres")
+                .put("url", journal.postgres().url())
+                .put("user", journal.postgres().user())
+                .put("passwordEnv", journal.postgres().passwordEnv())
+                .put("leaseTtlMs", journal.postgres().leaseTtlMs())
+                .put("notify", journal.postgres().listenNotify());
         root.putObject("session").put("scope", ConfigBinder.spelling(config.session().scope()));
         root.set("agent", agent(config.agent()));
         ObjectNode messages = root.putObject("messages");

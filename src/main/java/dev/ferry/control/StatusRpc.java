@@ -69,6 +69,21 @@ public final class StatusRpc {
                 .put("superseded", stats.superseded())
                 .put("pending", stats.pending());
         status.putObject("outbox").put("pending", stats.outboxPending()).put("failed", stats.outboxFailed());
+        journal.cluster().ifPresentOrElse(cluster -> {
+            ObjectNode instance = status.putObject("instance")
+                    .put("id", cluster.instanceId())
+                    .put("leaseTtlMs", cluster.leaseTtlMs())
+                    .put("sessionsHeld", cluster.sessionsHeld())
+                    .put("leasesLost", cluster.leasesLost())
+                    .put("lateCommitsRefused", cluster.lateCommitsRefused())
+                    .put("telegramPoller", cluster.telegramPoller());
+            ArrayNode peers = instance.putArray("peers");
+            cluster.peers().forEach(peer -> peers.addObject()
+                    .put("id", peer.instanceId())
+                    .put("host", peer.host())
+                    .put("pid", peer.pid())
+                    .put("heartbeatAgoMs", peer.heartbeatAgoMs()));
+        }, () -> status.putNull("instance"));
         ObjectNode channels = status.putObject("channels");
         live.channels().get().forEach((name, channel) -> {
             ObjectNode node = channels.putObject(name).put("state", channel.state()).put("problem", channel.problem());

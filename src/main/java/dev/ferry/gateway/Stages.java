@@ -2,9 +2,7 @@ package dev.ferry.gateway;
 
 import java.net.http.HttpClient;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -23,6 +21,8 @@ import dev.ferry.channel.ChannelCatalog;
 import dev.ferry.channel.ChannelContext;
 import dev.ferry.channel.Channels;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.config.JournalConfig;
+import dev.ferry.config.JournalEngine;
 import dev.ferry.debounce.DebouncerRegistry;
 import dev.ferry.delivery.Outbox;
 import dev.ferry.delivery.RetryPolicy;
@@ -30,8 +30,7 @@ import dev.ferry.events.EventHub;
 import dev.ferry.intake.Intake;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
-import dev.ferry.journal.Reply;
-import dev.ferry.journal.Turn;
+import dev.ferry.journal.postgres.PostgresJournal;
 import dev.ferry.journal.sqlite.SqliteJournal;
 import dev.ferry.queue.TurnScheduler;
 import dev.ferry.queue.TurnSettings;
@@ -83,8 +82,7 @@ final class Stages implements AutoCloseable {
         this.backends = backends;
         this.backend = createBackend(config);
         try {
-            this.journal = SqliteJournal.open(config.state().dir().resolve("journal.db"), config.journal().sync(),
-                    wallClock);
+            this.journal = openJournal(config);
         } catch (RuntimeException e) {
             closeThreads();
             closeQuietly(scheduler);
@@ -106,6 +104,25 @@ final class Stages implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * The journal {@code journal.engine} names: this gateway's own SQLite file, or the PostgreSQL database
+     * it shares with other gateways, whose password comes from the environment variable the config names.
+     */
+    private Journal openJournal(FerryConfig config) {
+        JournalConfig settings = config.journal();
+        if (settings.engine() == JournalEngine.POSTGRES) {
+            String password = System.getenv(settings.postgres().passwordEnv());
+            return PostgresJournal.open(settings.postgres(), password == null ? "" : password, this::sessionKeyOf,
+                    wallClock);
+        }
+        return SqliteJournal.open(config.state().dir().resolve("journal.db"), settings.sync(), wallClock);
+    }
+
+    /** A message's session, as the router keys it: the shared journal files each message under it. */
+    private String sessionKeyOf(InboundMessage message) {
+        return router.sessionKeyOf(message);
     }
 
     static TurnSettings turnSettings(FerryConfig config) {
@@ -144,24 +161,21 @@ final class Stages implements AutoCloseable {
     }
 
     /**
-     * Runs again what the journal holds unfinished: replies not yet delivered, turns started but not
+     * Runs what the journal hands this gateway unfinished: replies not yet delivered, turns started but not
      * completed (as the same turns, so their reply ids do not change), then pending messages in their
-     * original order.
+     * original order. A journal of one gateway hands over everything now; a shared one only what this
+     * gateway takes over, now and later.
      */
     void replay() {
-        List<Reply> undelivered = journal.undeliveredReplies();
-        List<Turn> open = journal.openTurns();
-        Set<Long> inOpenTurns = new HashSet<>();
-        open.forEach(turn -> turn.messages().forEach(message -> inOpenTurns.add(message.seq())));
-        List<InboundMessage> pending = journal.pendingMessages().stream()
-                .filter(message -> !inOpenTurns.contains(message.seq())).toList();
-        undelivered.forEach(outbox::enqueue);
-        open.forEach(turns::replay);
-        pending.forEach(message -> router.route(List.of(message)));
-        if (!pending.isEmpty() || !open.isEmpty() || !undelivered.isEmpty()) {
-            log.info("replayed journal openTurns={} pendingMessages={} undeliveredReplies={}", open.size(),
-                    pending.size(), undelivered.size());
-        }
+        journal.resume((undelivered, open, pending) -> {
+            undelivered.forEach(outbox::enqueue);
+            open.forEach(turns::replay);
+            pending.forEach(message -> router.route(List.of(message)));
+            if (!pending.isEmpty() || !open.isEmpty() || !undelivered.isEmpty()) {
+                log.info("took over from the journal openTurns={} pendingMessages={} undeliveredReplies={}",
+                        open.size(), pending.size(), undelivered.size());
+            }
+        });
     }
 
     /**

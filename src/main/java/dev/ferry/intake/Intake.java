@@ -74,7 +74,11 @@ public final class Intake {
         } else {
             counter(accepted, "ferry.inbound.accepted", "Messages committed to the journal and acknowledged",
                     message.channel()).increment();
-            handOn(message.withSeq(result.seq()));
+            InboundMessage journaled = message.withSeq(result.seq());
+            // On a shared journal the gateway that holds the session is handed the message instead.
+            if (journal.runsHere(journaled)) {
+                handOn(journaled);
+            }
         }
     }
 

@@ -1,8 +1,10 @@
 package dev.ferry.journal;
 
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 import dev.ferry.config.QueueOverride;
@@ -115,6 +117,34 @@ public interface Journal extends AutoCloseable {
     long sessionCount();
 
     JournalStats stats();
+
+    /**
+     * Hands this gateway, through {@code takeover}, the unfinished work it is to run. A journal of one
+     * gateway hands over all of it once, before this returns: the replay of a start. A journal that several
+     * gateways share hands each only what it takes over (unowned work, or work whose owner stopped renewing
+     * its lease), now and whenever more comes its way, until it closes; no gateway replays everything.
+     */
+    default void resume(Takeover takeover) {
+        List<Turn> open = openTurns();
+        Set<Long> inOpenTurns = new HashSet<>();
+        open.forEach(turn -> turn.messages().forEach(message -> inOpenTurns.add(message.seq())));
+        List<InboundMessage> pending = pendingMessages().stream()
+                .filter(message -> !inOpenTurns.contains(message.seq())).toList();
+        takeover.take(undeliveredReplies(), open, pending);
+    }
+
+    /**
+     * Whether this gateway runs the session of {@code journaled}, a message it just appended. False only on
+     * a shared journal whose session another gateway holds: that gateway is handed the message instead.
+     */
+    default boolean runsHere(InboundMessage journaled) {
+        return true;
+    }
+
+    /** This gateway among those sharing the journal; empty for a journal of one gateway. */
+    default Optional<ClusterView> cluster() {
+        return Optional.empty();
+    }
 
     /**
      * Whether writes can commit now. When they cannot, every write fails with a

@@ -21,6 +21,7 @@ import dev.ferry.events.GatewayEvent.TurnOutcome;
 import dev.ferry.journal.InboundMessage;
 import dev.ferry.journal.Journal;
 import dev.ferry.journal.JournalUnavailableException;
+import dev.ferry.journal.LeaseLostException;
 import dev.ferry.journal.Turn;
 import dev.ferry.time.Scheduler;
 import io.micrometer.core.instrument.Counter;
@@ -137,6 +138,11 @@ final class TurnRunner {
                 log.warn("journal unavailable; turn start retried session={} firstSeq={} attempt={} retryInMs={}",
                         queue.sessionKey, input.messages().get(0).seq(), attempts, delay.toMillis());
                 scheduler.schedule(delay, () -> executor.execute(() -> start(queue, input, attempts)));
+            } else if (LeaseLostException.findIn(error).isPresent()) {
+                // A shared journal: another gateway holds the session, and runs these messages itself.
+                log.info("turn left to the gateway holding the session session={} firstSeq={}", queue.sessionKey,
+                        input.messages().get(0).seq());
+                finished.accept(queue);
             } else {
                 // The journal refused the turn's inputs: running it anyway could answer a message twice.
                 log.error("could not start turn session={} firstSeq={}", queue.sessionKey,
@@ -247,6 +253,10 @@ final class TurnRunner {
      * ends the turn ({@link AgentErrors}): then it is answered with an error reply. An aborting turn ends instead.
      */
     private void retry(SessionQueue queue, Turn turn, int failures, Throwable error) {
+        if (LeaseLostException.findIn(error).isPresent()) {
+            abandon(queue, turn, error);
+            return;
+        }
         int attempts = failures + 1;
         if (errors.endsTheTurn(error, attempts) && !JournalUnavailableException.findIn(error).isPresent()) {
             answerWithError(queue, turn, error, attempts);
@@ -281,6 +291,10 @@ final class TurnRunner {
                     turn.sessionKey(), turn.id(), reason, said);
         }
         journal.failTurn(turn, errors.replyFor(error), reason).whenCompleteAsync((reply, commitError) -> {
+            if (LeaseLostException.findIn(commitError).isPresent()) {
+                abandon(queue, turn, commitError);
+                return;
+            }
             if (commitError != null) {
                 // The turn waits and runs again, as a failed attempt does.
                 log.error("could not record the error reply session={} turn={}", turn.sessionKey(), turn.id(), commitError);
@@ -355,6 +369,17 @@ final class TurnRunner {
             events.dropped(turn.sessionKey(), turn.messages(), reason, queued);
             finished.accept(queue);
         });
+    }
+
+    /**
+     * Gives the turn up without committing anything: on a shared journal this gateway's lease on the session
+     * ended (it stalled, or could not renew), and the gateway that took the session over runs the same turn.
+     */
+    private void abandon(SessionQueue queue, Turn turn, Throwable why) {
+        log.warn("turn abandoned, its session's lease is lost session={} turn={} reason={}", turn.sessionKey(), turn.id(),
+                LeaseLostException.findIn(why).map(Throwable::getMessage).orElse(why.toString()));
+        events.ended(turn, TurnOutcome.PARKED, "lease lost");
+        finished.accept(queue);
     }
 
     /**

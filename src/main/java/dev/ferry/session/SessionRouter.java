@@ -39,6 +39,11 @@ public final class SessionRouter {
         turns.submit(sessionKey, batch);
     }
 
+    /** The session {@code message} belongs to under the scope in use. */
+    public String sessionKeyOf(InboundMessage message) {
+        return SessionKeys.of(scope, message);
+    }
+
     public void useScope(SessionScope newScope) {
         this.scope = newScope;
     }

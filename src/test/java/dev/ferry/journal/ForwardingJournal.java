@@ -163,4 +163,19 @@ public class ForwardingJournal implements Journal {
     public void close() {
         delegate.close();
     }
+
+    @Override
+    public void resume(Takeover takeover) {
+        delegate.resume(takeover);
+    }
+
+    @Override
+    public boolean runsHere(InboundMessage journaled) {
+        return delegate.runsHere(journaled);
+    }
+
+    @Override
+    public Optional<ClusterView> cluster() {
+        return delegate.cluster();
+    }
 }

@@ -20,6 +20,7 @@ import java.util.Map;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 
 import dev.ferry.config.QueueOverride;
+import dev.ferry.journal.JournalRows;
 import dev.ferry.journal.Exchange;
 import dev.ferry.journal.FailedReply;
 import dev.ferry.journal.InboundMessage;
@@ -89,7 +90,7 @@ final class SqliteReads implements AutoCloseable {
                 ResultSet rows = select.executeQuery();
                 Map<String, QueueOverride> directives = new HashMap<>();
                 while (rows.next()) {
-                    directives.put(rows.getString(1), SqliteRows.directiveFrom(rows.getString(2)));
+                    directives.put(rows.getString(1), JournalRows.directiveFrom(rows.getString(2)));
                 }
                 return directives;
             }
@@ -100,7 +101,7 @@ final class SqliteReads implements AutoCloseable {
         return read(connection -> {
             try (PreparedStatement select = connection.prepareStatement(
                     "SELECT * FROM messages WHERE state = " + PENDING + " ORDER BY seq")) {
-                return SqliteRows.messagesFrom(select.executeQuery());
+                return JournalRows.messagesFrom(select.executeQuery());
             }
         });
     }
@@ -112,7 +113,7 @@ final class SqliteReads implements AutoCloseable {
                     "SELECT * FROM messages WHERE state = " + PENDING + " AND turn_id IS NOT NULL ORDER BY seq")) {
                 ResultSet rows = select.executeQuery();
                 while (rows.next()) {
-                    byTurn.computeIfAbsent(rows.getLong("turn_id"), id -> new ArrayList<>()).add(SqliteRows.messageFrom(rows));
+                    byTurn.computeIfAbsent(rows.getLong("turn_id"), id -> new ArrayList<>()).add(JournalRows.messageFrom(rows));
                 }
             }
             List<Turn> turns = new ArrayList<>();
@@ -138,7 +139,7 @@ final class SqliteReads implements AutoCloseable {
                     "SELECT * FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL ORDER BY created_at, rowid")) {
                 ResultSet rows = select.executeQuery();
                 while (rows.next()) {
-                    replies.add(SqliteRows.replyFrom(rows));
+                    replies.add(JournalRows.replyFrom(rows));
                 }
             }
             return replies;
@@ -153,7 +154,7 @@ final class SqliteReads implements AutoCloseable {
                 select.setInt(1, Math.max(limit, 0));
                 ResultSet rows = select.executeQuery();
                 while (rows.next()) {
-                    failed.add(new FailedReply(SqliteRows.replyFrom(rows), rows.getString("failure"), rows.getLong("failed_at")));
+                    failed.add(new FailedReply(JournalRows.replyFrom(rows), rows.getString("failure"), rows.getLong("failed_at")));
                 }
             }
             return failed;
@@ -178,7 +179,7 @@ final class SqliteReads implements AutoCloseable {
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     exchanges.add(new Exchange(rows.getLong(1), replyIds.forTurn(rows.getLong(1)), rows.getString(2),
-                            rows.getString(3), rows.getLong(4), SqliteRows.idsFrom(rows.getString(5))));
+                            rows.getString(3), rows.getLong(4), JournalRows.idsFrom(rows.getString(5))));
                 }
             }
             Collections.reverse(exchanges);

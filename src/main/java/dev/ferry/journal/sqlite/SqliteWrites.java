@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 
 import dev.ferry.config.QueueOverride;
+import dev.ferry.journal.JournalRows;
 import dev.ferry.journal.AppendResult;
 import dev.ferry.journal.ChannelCursor;
 import dev.ferry.journal.InboundMessage;
@@ -61,7 +62,7 @@ final class SqliteWrites {
         insert.setString(6, message.text());
         insert.setString(7, message.threadId());
         insert.setString(8, message.replyToId());
-        insert.setString(9, message.media().isEmpty() ? null : SqliteRows.json(message.media()));
+        insert.setString(9, message.media().isEmpty() ? null : JournalRows.json(message.media()));
         insert.setLong(10, message.receivedAtEpochMs());
         insert.setLong(11, key);
         long seq;
@@ -204,7 +205,7 @@ final class SqliteWrites {
             tx.update("DELETE FROM sessions WHERE session_key = ?", sessionKey);
         } else {
             tx.update("INSERT OR REPLACE INTO sessions(session_key, queue_directive, updated_at) VALUES (?, ?, ?)",
-                    sessionKey, SqliteRows.directiveText(directive), clock.epochMillis());
+                    sessionKey, JournalRows.directiveText(directive), clock.epochMillis());
         }
         return null;
     }
@@ -225,7 +226,7 @@ final class SqliteWrites {
                 + " WHERE reply_id = ? AND failed_at IS NOT NULL RETURNING *");
         requeue.setString(1, replyId);
         try (ResultSet row = requeue.executeQuery()) {
-            return row.next() ? Optional.of(SqliteRows.replyFrom(row)) : Optional.empty();
+            return row.next() ? Optional.of(JournalRows.replyFrom(row)) : Optional.empty();
         }
     }
 
@@ -294,7 +295,7 @@ final class SqliteWrites {
         insert.setString(7, reply.to());
         insert.setString(8, reply.threadId());
         insert.setString(9, reply.text());
-        insert.setString(10, SqliteRows.json(reply.inReplyTo()));
+        insert.setString(10, JournalRows.json(reply.inReplyTo()));
         insert.setLong(11, now);
         insert.executeUpdate();
     }

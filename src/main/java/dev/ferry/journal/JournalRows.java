@@ -1,4 +1,4 @@
-package dev.ferry.journal.sqlite;
+package dev.ferry.journal;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -11,18 +11,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.ferry.config.QueueOverride;
 import dev.ferry.config.QueueOverrideCodec;
-import dev.ferry.journal.InboundMessage;
-import dev.ferry.journal.JournalException;
-import dev.ferry.journal.Media;
-import dev.ferry.journal.Reply;
 
-/** How the journal's records become rows and columns and back: the JSON columns, and a row read as a record. */
-final class SqliteRows {
+/**
+ * How the journal's records become rows and columns and back, for every SQL engine (their tables have the
+ * same columns): the JSON columns, and a row read as a record.
+ */
+public final class JournalRows {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private SqliteRows() {}
+    private JournalRows() {}
 
-    static List<InboundMessage> messagesFrom(ResultSet rows) throws SQLException {
+    public static List<InboundMessage> messagesFrom(ResultSet rows) throws SQLException {
         List<InboundMessage> messages = new ArrayList<>();
         while (rows.next()) {
             messages.add(messageFrom(rows));
@@ -30,7 +29,7 @@ final class SqliteRows {
         return messages;
     }
 
-    static InboundMessage messageFrom(ResultSet row) throws SQLException {
+    public static InboundMessage messageFrom(ResultSet row) throws SQLException {
         String media = row.getString("media");
         return new InboundMessage(row.getLong("seq"), row.getString("channel"), row.getString("account"),
                 row.getString("conversation"), row.getString("sender"), row.getString("message_id"), row.getString("text"),
@@ -39,7 +38,7 @@ final class SqliteRows {
                 row.getLong("received_at"));
     }
 
-    static Reply replyFrom(ResultSet row) throws SQLException {
+    public static Reply replyFrom(ResultSet row) throws SQLException {
         return new Reply(row.getString("reply_id"), row.getLong("turn_id"), row.getString("session_key"),
                 row.getString("channel"), row.getString("account"), row.getString("conversation"),
                 row.getString("recipient"), row.getString("thread_id"), row.getString("text"),
@@ -47,16 +46,16 @@ final class SqliteRows {
     }
 
     /** An {@code in_reply_to} column; empty for a row that is gone (null). */
-    static List<String> idsFrom(String column) {
+    public static List<String> idsFrom(String column) {
         return column == null ? List.of() : fromJson(column, new TypeReference<List<String>>() {});
     }
 
     /** The {@code queue_directive} column: the settings in the config file's keys and spellings. */
-    static String directiveText(QueueOverride directive) {
+    public static String directiveText(QueueOverride directive) {
         return json(QueueOverrideCodec.write(directive, JSON.createObjectNode()));
     }
 
-    static QueueOverride directiveFrom(String text) {
+    public static QueueOverride directiveFrom(String text) {
         try {
             return QueueOverrideCodec.read(JSON.readTree(text));
         } catch (JsonProcessingException e) {
@@ -64,7 +63,7 @@ final class SqliteRows {
         }
     }
 
-    static String json(Object value) {
+    public static String json(Object value) {
         try {
             return JSON.writeValueAsString(value);
         } catch (JsonProcessingException e) {
