@@ -1,6 +1,7 @@
 package dev.ferry.journal.postgres;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
@@ -11,7 +12,8 @@ import dev.ferry.journal.TurnState;
  * The shared journal's tables: those of the SQLite journal, with what several writers need on top.
  * Messages carry a unique index on their dedupe identity, since gateways that never see each other's
  * memory must agree on a duplicate, and their session key, so the gateway holding a session finds the
- * messages another one appended for it. {@code session_leases} says which gateway runs each session, at
+ * messages another one appended for it ({@code appended_by} names the gateway that did, so the holder
+ * reads only those). {@code session_leases} says which gateway runs each session, at
  * which epoch, until when (by the database's clock); outbox rows carry the claim of the gateway sending
  * them; {@code instances} holds each gateway's heartbeat; {@code leaders} the Telegram poller's lease.
  */
@@ -21,6 +23,8 @@ final class PostgresSchema {
     static final int OPEN = TurnState.OPEN.code();
     /** Taken while creating, so gateways starting together do not race on the catalog. */
     private static final long CREATE_LOCK = 0x66657272794A4CL;
+    /** Recorded in {@code meta} once every table exists; a gateway finding it does no DDL at all. */
+    static final String VERSION = "1";
 
     private static final String[] STATEMENTS = {
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -30,7 +34,7 @@ final class PostgresSchema {
           channel TEXT NOT NULL, account TEXT NOT NULL, conversation TEXT NOT NULL, sender TEXT NOT NULL,
           message_id TEXT NOT NULL, text TEXT NOT NULL, thread_id TEXT, reply_to_id TEXT, media TEXT,
           received_at BIGINT NOT NULL, state INTEGER NOT NULL DEFAULT %d, reason TEXT, turn_id BIGINT,
-          settled_at BIGINT, session_key TEXT NOT NULL)""".formatted(PENDING),
+          settled_at BIGINT, session_key TEXT NOT NULL, appended_by TEXT)""".formatted(PENDING),
         "CREATE UNIQUE INDEX IF NOT EXISTS messages_dedupe ON messages(channel, account, conversation, message_id)",
         "CREATE INDEX IF NOT EXISTS messages_pending ON messages(session_key) WHERE state = " + PENDING,
         """
@@ -71,13 +75,29 @@ final class PostgresSchema {
 
     private PostgresSchema() {}
 
-    /** Creates what is missing, in one transaction under an advisory lock; {@code connection} is left in auto-commit. */
+    /**
+     * Creates what is missing, in one transaction under an advisory lock; {@code connection} is left in
+     * auto-commit. A schema already at {@link #VERSION} is left untouched without any DDL: even
+     * {@code CREATE INDEX IF NOT EXISTS} takes a share lock on its table before it looks, and a gateway
+     * joining peers that are already writing would deadlock against their inserts.
+     */
     static void create(Connection connection) throws SQLException {
+        if (VERSION.equals(version(connection))) {
+            return;
+        }
         connection.setAutoCommit(false);
         try (Statement statement = connection.createStatement()) {
             statement.execute("SELECT pg_advisory_xact_lock(" + CREATE_LOCK + ")");
-            for (String sql : STATEMENTS) {
-                statement.execute(sql);
+            String found = version(connection);
+            if (found != null && !VERSION.equals(found)) {
+                throw new SQLException("the shared journal's schema is version " + found + ", this gateway knows "
+                        + VERSION + " only");
+            }
+            if (found == null) {
+                for (String sql : STATEMENTS) {
+                    statement.execute(sql);
+                }
+                statement.execute("INSERT INTO meta (key, value) VALUES ('schema', '" + VERSION + "')");
             }
             connection.commit();
         } catch (SQLException e) {
@@ -85,6 +105,21 @@ final class PostgresSchema {
             throw e;
         } finally {
             connection.setAutoCommit(true);
+        }
+    }
+
+    /** The version recorded in {@code meta}, or null when there is no schema yet (in the connection's search path). */
+    private static String version(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+                ResultSet exists = statement.executeQuery("SELECT to_regclass('meta') IS NOT NULL")) {
+            exists.next();
+            if (!exists.getBoolean(1)) {
+                return null;
+            }
+        }
+        try (Statement statement = connection.createStatement();
+                ResultSet row = statement.executeQuery("SELECT value FROM meta WHERE key = 'schema'")) {
+            return row.next() ? row.getString(1) : null;
         }
     }
 }

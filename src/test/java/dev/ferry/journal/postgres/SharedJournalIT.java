@@ -94,6 +94,24 @@ class SharedJournalIT {
     }
 
     @Test
+    void aGatewayJoiningPeersMidWriteOpensWithoutTouchingTheirTables() throws Exception {
+        journaled(open(), inbound("c1", "alice", "m1", "one"));
+        // A peer's write in flight holds a row lock on messages; a second gateway's start-up must not wait
+        // for it (nor deadlock with it), so it does no DDL at all on a schema that is already there.
+        try (Connection peer = cluster.connect()) {
+            peer.setAutoCommit(false);
+            try (Statement statement = peer.createStatement()) {
+                statement.execute("SET search_path TO " + url.substring(url.indexOf("currentSchema=") + 14));
+                statement.execute("UPDATE messages SET settled_at = settled_at");
+                CompletableFuture<PostgresJournal> joining = CompletableFuture.supplyAsync(this::open);
+                assertThat(joining.get(10, SECONDS).stats().received()).isOne();
+            } finally {
+                peer.rollback();
+            }
+        }
+    }
+
+    @Test
     void theGatewayHoldingASessionRunsItAndIsHandedWhatAPeerAppendedForIt() {
         PostgresJournal a = open();
         PostgresJournal b = open();
