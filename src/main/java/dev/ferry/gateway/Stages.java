@@ -171,9 +171,13 @@ final class Stages implements AutoCloseable {
             undelivered.forEach(outbox::enqueue);
             open.forEach(turns::replay);
             pending.forEach(message -> router.route(List.of(message)));
-            if (!pending.isEmpty() || !open.isEmpty() || !undelivered.isEmpty()) {
+            // Messages alone are what a shared journal hands over in normal running, one peer passing on what
+            // reached it for a session held here: worth a debug line, not one per message at info.
+            if (!open.isEmpty() || !undelivered.isEmpty() || (!pending.isEmpty() && journal.cluster().isEmpty())) {
                 log.info("took over from the journal openTurns={} pendingMessages={} undeliveredReplies={}",
                         open.size(), pending.size(), undelivered.size());
+            } else if (!pending.isEmpty()) {
+                log.debug("handed messages by the journal pendingMessages={}", pending.size());
             }
         });
     }

@@ -61,6 +61,11 @@ public final class Intake {
         });
     }
 
+    /** Whether this gateway polls the channel's account; see {@link Journal#polls}. */
+    public boolean polls(String channel, String account) {
+        return journal.polls(channel, account);
+    }
+
     /** The position {@link #acceptAll} stored last for the channel's account. */
     public Optional<String> cursor(String channel, String account) {
         return journal.cursor(channel, account);

@@ -141,6 +141,16 @@ public interface Journal extends AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether this gateway is the one that polls the channel's account (a Telegram bot) and moves its
+     * cursor. Always true for a journal of one gateway. On a shared journal one gateway at a time is; the
+     * first call asks for the role, which this gateway takes once no other holds it, and {@link #appendAll}
+     * from any other is refused, so a brief overlap of two pollers stores nothing twice.
+     */
+    default boolean polls(String channel, String account) {
+        return true;
+    }
+
     /** This gateway among those sharing the journal; empty for a journal of one gateway. */
     default Optional<ClusterView> cluster() {
         return Optional.empty();

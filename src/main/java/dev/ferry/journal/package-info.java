@@ -9,7 +9,9 @@
  * the {@link dev.ferry.journal.GroupCommitWriter} (one writer thread, one transaction per batch, futures
  * completed after the commit), the reply-id policy ({@link dev.ferry.journal.ReplyIds}) and the stored
  * states ({@link dev.ferry.journal.MessageState}, {@link dev.ferry.journal.TurnState}). Each engine is a
- * subpackage: {@code journal.sqlite} today. The in-memory journal lives with the tests, which run one
+ * subpackage: {@code journal.sqlite}, one file per gateway, and {@code journal.postgres}, one database shared
+ * by several gateways (which hand each other work through {@link dev.ferry.journal.Takeover}). The in-memory
+ * journal lives with the tests, which run one
  * contract suite against every engine.
  */
 package dev.ferry.journal;

@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,6 +50,10 @@ class SharedJournalFailoverIT {
     private static final int SENDERS = 8;
     private static final int MESSAGES_PER_SENDER = 40;
     private static final int CONVERSATIONS = 12;
+    /** Probe tokens are numbered from here, clear of the senders'. */
+    private static final int PROBE_SENDER = 100;
+    /** How long a sender waits for its token's reply before it sends the next anyway. */
+    private static final Duration PACE = Duration.ofSeconds(5);
     private static final long LEASE_TTL_MS = 2_000;
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
 
@@ -94,6 +99,7 @@ class SharedJournalFailoverIT {
             start(i);
         }
         Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+        Set<String> probes = new HashSet<>();
         AtomicInteger retried = new AtomicInteger();
         List<Thread> senders = startSenders(acknowledged, retried);
         int total = SENDERS * MESSAGES_PER_SENDER;
@@ -105,13 +111,33 @@ class SharedJournalFailoverIT {
         awaitAcknowledged(acknowledged, senders, 2 * total / 5);
         int frozen = 1;
         String frozenId = instanceId(frozen);
-        // Frozen with a turn in flight, so that it has a commit to make when it wakes.
-        await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(5))
-                .until(() -> runningTurns(frozen) > 0 || senders.stream().noneMatch(Thread::isAlive));
-        Set<String> heldWhenFrozen = signal("STOP", frozen, frozenId);
+        // Frozen with a turn in flight, so that it has a commit to make when it wakes: a probe message in a
+        // conversation of its own goes to it directly, and it is frozen while the database shows that turn
+        // open in a session it holds; otherwise it is let go at once and probed again.
+        Set<String> heldWhenFrozen = Set.of();
+        for (int attempt = 0; heldWhenFrozen.isEmpty(); attempt++) {
+            assertThat(attempt).as("attempts to freeze the gateway with a turn in flight").isLessThan(20);
+            String probe = "tok-" + (PROBE_SENDER + attempt) + "-0";
+            String probeConversation = "probe-" + attempt;
+            await().atMost(TIMEOUT).until(() -> send(frozen, probe, probeConversation, "prober"));
+            probes.add(probe);
+            await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(5)).until(() -> runningTurns(frozen) >= 1);
+            Set<String> held = signal("STOP", frozen, frozenId);
+            if (openTurnsIn(held) > 0) {
+                heldWhenFrozen = held;
+            } else {
+                signal("CONT", frozen, frozenId);
+            }
+        }
         // Resumed only once a peer owns every session it held that still has work: its leases are past.
-        await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(50))
-                .until(() -> stillOwnedWithWork(frozenId, heldWhenFrozen) == 0);
+        Set<String> frozenHeld = heldWhenFrozen;
+        try {
+            await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(50))
+                    .until(() -> stillOwnedWithWork(frozenId, frozenHeld) == 0);
+        } catch (ConditionTimeoutException e) {
+            printTheDatabase(frozenId);
+            throw e;
+        }
         signal("CONT", frozen, frozenId);
 
         awaitAcknowledged(acknowledged, senders, 3 * total / 4);
@@ -123,6 +149,7 @@ class SharedJournalFailoverIT {
         }
         assertThat(acknowledged).hasSize(total);
         await().atMost(TIMEOUT).until(() -> answeredTokens().keySet().containsAll(acknowledged));
+        await().atMost(TIMEOUT).until(() -> answeredTokens().keySet().containsAll(probes));
         JsonNode woken = status(frozen).get("instance");
         await().atMost(TIMEOUT).until(() -> undelivered() == 0);
 
@@ -142,6 +169,9 @@ class SharedJournalFailoverIT {
         assertThat(query("SELECT COUNT(*) FROM outbox")).as("one committed reply per reply id")
                 .isEqualTo(textByReplyId.size());
         assertThat(query("SELECT COUNT(*) FROM messages WHERE state <> 1")).as("every message answered").isZero();
+        gateways[frozen].output().lines().filter(line -> line.contains("lease") || line.contains("late commit")
+                || line.contains("abandoned") || line.contains("took over")).limit(40)
+                .forEach(line -> System.out.println("woken gateway: " + line));
         assertThat(woken.get("id").asText()).isEqualTo(frozenId);
         assertThat(woken.get("lateCommitsRefused").asLong()).as("the woken gateway's late commit was refused")
                 .isPositive();
@@ -162,7 +192,7 @@ class SharedJournalFailoverIT {
                   state: { dir: "%s" },
                   journal: { engine: "postgres",
                              postgres: { url: "%s", user: "%s", leaseTtlMs: %d } },
-                  agent: { echo: { delayMs: 150 } },
+                  agent: { echo: { delayMs: 300 } },
                   messages: { inbound: { debounceMs: 30 }, queue: { cap: 1000, debounceMs: 20 } },
                   channels: { webhook: { replyUrl: "%s" } },
                 }
@@ -216,6 +246,13 @@ class SharedJournalFailoverIT {
         }
     }
 
+    private long openTurnsIn(Set<String> sessions) throws SQLException {
+        if (sessions.isEmpty()) {
+            return 0;
+        }
+        return query("SELECT COUNT(*) FROM turns WHERE state = 0 AND session_key IN ('" + String.join("','", sessions) + "')");
+    }
+
     /** How many of the sessions the frozen gateway held still name it as owner while they have work pending. */
     private long stillOwnedWithWork(String instanceId, Set<String> held) throws SQLException {
         if (held.isEmpty()) {
@@ -223,6 +260,37 @@ class SharedJournalFailoverIT {
         }
         return query("SELECT COUNT(*) FROM session_leases l WHERE l.owner = '" + instanceId + "' AND EXISTS"
                 + " (SELECT 1 FROM messages m WHERE m.session_key = l.session_key AND m.state = 0)");
+    }
+
+    /** What a failed wait for the takeover needs to be understood: the leases, the pending work, the server's sessions. */
+    private void printTheDatabase(String frozenId) throws SQLException {
+        print("SELECT l.session_key, l.owner, l.epoch, l.expires_at < now() AS expired,"
+                + " (SELECT COUNT(*) FROM messages m WHERE m.session_key = l.session_key AND m.state = 0) AS pending,"
+                + " (SELECT COUNT(*) FROM turns t WHERE t.session_key = l.session_key AND t.state = 0) AS open_turns"
+                + " FROM session_leases l WHERE l.owner = '" + frozenId + "'");
+        print("SELECT pid, state, wait_event_type, wait_event, now() - xact_start AS in_transaction, left(query, 120)"
+                + " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        print("SELECT id, now() - heartbeat_at AS heartbeat_ago FROM instances");
+        for (int i = 0; i < GATEWAYS; i++) {
+            System.out.println("gateway " + i + " output tail:");
+            gateways[i].output().lines().filter(line -> line.contains("journal") || line.contains("lease")
+                    || line.contains("WARN") || line.contains("ERROR")).reduce((a, b) -> b).ifPresent(System.out::println);
+        }
+    }
+
+    private void print(String sql) throws SQLException {
+        try (Connection connection = cluster.connect(); Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery(sql)) {
+            int columns = rows.getMetaData().getColumnCount();
+            System.out.println("-- " + sql);
+            while (rows.next()) {
+                StringBuilder line = new StringBuilder();
+                for (int c = 1; c <= columns; c++) {
+                    line.append(c > 1 ? " | " : "").append(rows.getString(c));
+                }
+                System.out.println(line);
+            }
+        }
     }
 
     private JsonNode status(int index) {
@@ -272,6 +340,14 @@ class SharedJournalFailoverIT {
                             break;
                         }
                         retried.incrementAndGet();
+                    }
+                    // Paced by the replies, so that the stream lasts through every kill and the stall instead
+                    // of being all acknowledged before the first; a reply held up by a failover only delays it.
+                    try {
+                        sink.awaitAccepted(token, PACE);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
                     }
                 }
             }, "sender-" + id);

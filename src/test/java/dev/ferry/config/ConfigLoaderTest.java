@@ -89,6 +89,29 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theSharedJournalIsChosenWithItsDatabaseAndThePasswordsVariable() throws Exception {
+        FerryConfig config = ConfigLoader.parse("""
+                { journal: { engine: "postgres", postgres: { url: "jdbc:postgresql://db.internal:5433/ferry",
+                  user: "gw", passwordEnv: "GW_DB_PASSWORD", leaseTtlMs: 4000, notify: false } } }""", null).config();
+
+        assertThat(config.journal().engine()).isEqualTo(JournalEngine.POSTGRES);
+        assertThat(config.journal().postgres()).isEqualTo(
+                new PostgresConfig("jdbc:postgresql://db.internal:5433/ferry", "gw", "GW_DB_PASSWORD", 4000, false));
+        assertThat(FerryConfig.defaults().journal().engine()).as("SQLite stays the default").isEqualTo(JournalEngine.SQLITE);
+    }
+
+    @Test
+    void aDatabaseUrlCarryingItsPasswordIsRefusedWithoutShowingIt() {
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                { journal: { engine: "postgres",
+                  postgres: { url: "jdbc:postgresql://db/ferry?user=gw&password=hunter2secret" } } }""", null))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).singleElement().asString()
+                        .contains("journal.postgres.url").contains("passwordEnv").doesNotContain("hunter2secret"));
+        assertThatThrownBy(() -> ConfigLoader.parse("{ journal: { engine: 'mysql', postgres: { url: 'http://db' } } }", null))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).hasSize(2));
+    }
+
+    @Test
     void explicitNullMeansDefault() throws Exception {
         FerryConfig config = ConfigLoader.parse("{gateway: {port: null, auth: null}, messages: null}", null).config();
 

@@ -178,4 +178,9 @@ public class ForwardingJournal implements Journal {
     public Optional<ClusterView> cluster() {
         return delegate.cluster();
     }
+
+    @Override
+    public boolean polls(String channel, String account) {
+        return delegate.polls(channel, account);
+    }
 }

@@ -39,6 +39,7 @@ public final class ReplySink implements AutoCloseable {
             int status = refused ? refusing.status() : failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? 503 : 200;
             synchronized (requests) {
                 requests.add(new Received(exchange.getRequestHeaders().getFirst("Idempotency-Key"), body, status));
+                requests.notifyAll();
             }
             if (refused) {
                 exchange.sendResponseHeaders(status, refusing.body().length);
@@ -72,6 +73,29 @@ public final class ReplySink implements AutoCloseable {
     public List<Received> requests() {
         synchronized (requests) {
             return List.copyOf(requests);
+        }
+    }
+
+    /**
+     * Waits until an accepted reply's text contains {@code text}, for at most {@code timeout}; says whether
+     * one did. Woken by each request the sink records.
+     */
+    public boolean awaitAccepted(String text, java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (requests) {
+            for (int seen = 0; ; ) {
+                for (; seen < requests.size(); seen++) {
+                    Received received = requests.get(seen);
+                    if (received.status() / 100 == 2 && received.body().path("text").asText().contains(text)) {
+                        return true;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(requests, left);
+            }
         }
     }
 

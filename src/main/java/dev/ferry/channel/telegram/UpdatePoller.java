@@ -48,6 +48,8 @@ final class UpdatePoller {
     private static final Logger log = LoggerFactory.getLogger(UpdatePoller.class);
     private static final RetryPolicy BACKOFF = new RetryPolicy(Duration.ofSeconds(1), Duration.ofSeconds(30));
     private static final int LIMIT = 100;
+    /** How often a gateway standing by asks whether it is the bot's poller now. */
+    private static final Duration STANDBY_CHECK = Duration.ofMillis(200);
 
     private final BotApi api;
     private final Intake intake;
@@ -146,7 +148,25 @@ final class UpdatePoller {
         });
     }
 
+    /**
+     * Polls when this gateway is the bot's poller. On a journal shared by several gateways one of them is;
+     * the others stand by, asking again five times a second (a look at memory, no call), and the one that takes over starts from the offset
+     * its predecessor stored.
+     */
     private void poll() {
+        if (!intake.polls(TelegramChannel.NAME, account)) {
+            if (!"standby".equals(state)) {
+                log.info("telegram bot @{} is polled by another gateway; this one stands by", botUsername);
+                state = "standby";
+            }
+            next(STANDBY_CHECK, this::poll);
+            return;
+        }
+        if ("standby".equals(state)) {
+            offset.set(intake.cursor(TelegramChannel.NAME, account).map(Long::parseLong).orElse(0L));
+            log.info("telegram bot @{} polled by this gateway from offset={}", botUsername, offset.get());
+            state = "polling";
+        }
         ObjectNode params = BotApi.JSON.createObjectNode().put("timeout", config.pollTimeoutS()).put("limit", LIMIT);
         if (offset.get() > 0) {
             params.put("offset", offset.get());

@@ -13,11 +13,19 @@ final class Connector {
     private final String url;
     private final String user;
     private final String password;
+    private final long idleInTransactionMs;
 
-    Connector(String url, String user, String password) {
+    /**
+     * {@code idleInTransactionMs}: how long the server lets one of these connections sit in an open
+     * transaction doing nothing before it ends the session. A gateway frozen mid-batch (SIGSTOP, a long
+     * pause) would otherwise hold its row locks for as long as it is frozen, and every peer's claim of its
+     * sessions would wait behind them; this way the locks go well within a lease.
+     */
+    Connector(String url, String user, String password, long idleInTransactionMs) {
         this.url = url;
         this.user = user;
         this.password = password;
+        this.idleInTransactionMs = idleInTransactionMs;
     }
 
     Connection open() throws SQLException {
@@ -31,6 +39,7 @@ final class Connector {
         // A statement that hangs on a dead server must fail the write, not hold the writer for ever.
         properties.setProperty("socketTimeout", "60");
         properties.setProperty("tcpKeepAlive", "true");
+        properties.setProperty("options", "-c idle_in_transaction_session_timeout=" + idleInTransactionMs);
         return DriverManager.getConnection(url, properties);
     }
 

@@ -1,5 +1,6 @@
 package dev.ferry.journal.postgres;
 
+import static dev.ferry.journal.postgres.PostgresSchema.OPEN;
 import static dev.ferry.journal.postgres.PostgresSchema.PENDING;
 
 import java.sql.Array;
@@ -19,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +48,7 @@ final class LeasePoller implements AutoCloseable {
 
     private final Connector connector;
     private final SessionLeases leases;
+    private final Leadership leadership;
     private final PostgresReads reads;
     private final boolean listen;
     private final LongSupplier nanoTime;
@@ -63,10 +66,11 @@ final class LeasePoller implements AutoCloseable {
     private boolean renewedOnce;
     private String lastProblem;
 
-    LeasePoller(Connector connector, SessionLeases leases, PostgresReads reads, boolean listen, LongSupplier nanoTime,
-                String host, long pid) {
+    LeasePoller(Connector connector, SessionLeases leases, Leadership leadership, PostgresReads reads, boolean listen,
+                LongSupplier nanoTime, String host, long pid) {
         this.connector = connector;
         this.leases = leases;
+        this.leadership = leadership;
         this.reads = reads;
         this.listen = listen;
         this.nanoTime = nanoTime;
@@ -87,35 +91,65 @@ final class LeasePoller implements AutoCloseable {
     }
 
     private void loop() {
+        boolean notified = false;
         while (!closing) {
             try {
                 if (connection == null) {
                     connect();
                 }
-                poll();
+                if (notified && !renewalDue()) {
+                    // A peer appended for a session held here: only that is looked at, at once.
+                    pickUpMessages();
+                } else {
+                    poll();
+                }
                 if (lastProblem != null) {
                     log.info("journal poller reconnected database={}", connector);
                     lastProblem = null;
                 }
-                awaitWork();
-            } catch (SQLException | RuntimeException e) {
+                notified = awaitWork();
+            } catch (SQLException e) {
                 if (closing) {
                     break;
                 }
-                if (!String.valueOf(e.getMessage()).equals(lastProblem)) {
-                    log.warn("journal poller failed database={} reason={}; retried every {} ms", connector, e.getMessage(),
-                            POLL_MS);
-                    lastProblem = String.valueOf(e.getMessage());
+                notified = false;
+                if (isTransient(e)) {
+                    // Lost a deadlock or a serialization check to a peer's write: the next round tries again.
+                    log.debug("journal poller round given up to a peer's write: {}", e.getMessage());
+                    continue;
                 }
-                PostgresTransactions.closeQuietly(connection);
-                connection = null;
-                sleepQuietly();
+                failed(e);
+            } catch (RuntimeException e) {
+                if (closing) {
+                    break;
+                }
+                notified = false;
+                failed(e);
             }
             if (leases.selfFenced()) {
                 leases.fenceAll();
             }
         }
         PostgresTransactions.closeQuietly(connection);
+    }
+
+    private static boolean isTransient(SQLException e) {
+        return "40P01".equals(e.getSQLState()) || "40001".equals(e.getSQLState());
+    }
+
+    private boolean renewalDue() {
+        return !renewedOnce || nanoTime.getAsLong() - renewedAtNanos >= leases.ttlMs * 1_000_000 / 3;
+    }
+
+    /** Says why once per problem, drops the connection, and waits a poll interval before connecting again. */
+    private void failed(Exception e) {
+        if (!String.valueOf(e.getMessage()).equals(lastProblem)) {
+            log.warn("journal poller failed database={} reason={}; retried every {} ms", connector, e.getMessage(), POLL_MS);
+            lastProblem = String.valueOf(e.getMessage());
+        }
+        PostgresTransactions.closeQuietly(connection);
+        connection = null;
+        sleepQuietly();
     }
 
     private void connect() throws SQLException {
@@ -127,15 +161,19 @@ final class LeasePoller implements AutoCloseable {
         }
     }
 
-    /** Waits for a peer's NOTIFY, the poll interval or the next renewal, whichever comes first. */
-    private void awaitWork() throws SQLException {
+    /**
+     * Waits for a peer's NOTIFY, the poll interval or the next renewal, whichever comes first; true when a
+     * NOTIFY came.
+     */
+    private boolean awaitWork() throws SQLException {
         long renewDueMs = (renewedAtNanos + leases.ttlMs * 1_000_000 / 3 - nanoTime.getAsLong()) / 1_000_000;
         int waitMs = (int) Math.max(1, Math.min(POLL_MS, renewDueMs));
         if (listen) {
-            connection.unwrap(PGConnection.class).getNotifications(waitMs);
-        } else {
-            sleepQuietly(waitMs);
+            PGNotification[] notifications = connection.unwrap(PGConnection.class).getNotifications(waitMs);
+            return notifications != null && notifications.length > 0;
         }
+        sleepQuietly(waitMs);
+        return false;
     }
 
     private void sleepQuietly() {
@@ -155,11 +193,12 @@ final class LeasePoller implements AutoCloseable {
     void poll() throws SQLException {
         heartbeat();
         long now = nanoTime.getAsLong();
-        if (!renewedOnce || now - renewedAtNanos >= leases.ttlMs * 1_000_000 / 3) {
+        if (renewalDue()) {
             renew(now);
             renewedAtNanos = now;
             renewedOnce = true;
         }
+        leadership.claimAndRenew(connection);
         takeOverExpired();
         pickUp();
         claimReplies();
@@ -331,17 +370,52 @@ final class LeasePoller implements AutoCloseable {
         }
     }
 
-    /** The work peers left in sessions this gateway holds: messages they appended, turns no one here runs. */
+    /**
+     * The work left in sessions this gateway holds that it is not doing: turns open that no one here runs
+     * (one whose commit was refused here, say), whatever is pending in sessions a write here claimed afresh,
+     * then the messages peers appended.
+     */
     private void pickUp() throws SQLException {
-        Map<String, Long> mine = new HashMap<>();
-        try (PreparedStatement select = connection.prepareStatement("SELECT l.session_key, l.epoch FROM session_leases l"
-                + " WHERE l.owner = ? AND l.expires_at > now() AND l.session_key IN (SELECT m.session_key FROM messages m"
-                + " WHERE m.state = " + PENDING + ")")) {
+        Map<String, Long> orphaned = new HashMap<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT t.id, t.session_key, l.epoch FROM turns t"
+                + " JOIN session_leases l ON l.session_key = t.session_key WHERE t.state = " + OPEN
+                + " AND l.owner = ? AND l.expires_at > now()")) {
             select.setString(1, leases.instanceId);
-            collect(select, mine);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    if (!leases.runs(rows.getLong(1))) {
+                        orphaned.put(rows.getString(2), rows.getLong(3));
+                    }
+                }
+            }
         }
-        if (!mine.isEmpty()) {
-            handOverWorkOf(mine);
+        orphaned.putAll(leases.drainClaimedByWriter());
+        if (!orphaned.isEmpty()) {
+            handOverWorkOf(orphaned);
+        }
+        pickUpMessages();
+    }
+
+    /** The pending messages peers appended for sessions held here, in one statement: what a NOTIFY announces. */
+    private void pickUpMessages() throws SQLException {
+        List<InboundMessage> pending = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT m.*, l.epoch AS lease_epoch FROM messages m"
+                + " JOIN session_leases l ON l.session_key = m.session_key WHERE m.state = " + PENDING
+                + " AND m.turn_id IS NULL AND m.appended_by <> ? AND l.owner = ? AND l.expires_at > now() ORDER BY m.seq")) {
+            select.setString(1, leases.instanceId);
+            select.setString(2, leases.instanceId);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    long seq = rows.getLong("seq");
+                    if (!leases.isKnown(seq)) {
+                        leases.handedOver(seq, rows.getString("session_key"), rows.getLong("lease_epoch"));
+                        pending.add(JournalRows.messageFrom(rows));
+                    }
+                }
+            }
+        }
+        if (!pending.isEmpty()) {
+            takeover.take(List.of(), List.of(), pending);
         }
     }
 
@@ -410,6 +484,7 @@ final class LeasePoller implements AutoCloseable {
             statement.executeUpdate("UPDATE session_leases SET expires_at = now() WHERE owner = " + me);
             statement.executeUpdate("UPDATE outbox SET claim_expires = now() WHERE claimed_by = " + me
                     + " AND delivered_at IS NULL AND failed_at IS NULL");
+            statement.executeUpdate("UPDATE leaders SET expires_at = now() WHERE owner = " + me);
             statement.executeUpdate("DELETE FROM instances WHERE id = " + me);
         } catch (SQLException e) {
             log.warn("journal could not hand back its leases database={} reason={}; peers take them over once they expire",

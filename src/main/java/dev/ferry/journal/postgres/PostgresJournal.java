@@ -59,12 +59,14 @@ public final class PostgresJournal implements Journal {
     private final PostgresWrites writes;
     private final PostgresReads reads;
     private final SessionLeases leases;
+    private final Leadership leadership;
     private final LeasePoller poller;
     private final GroupCommitWriter writer;
 
     private PostgresJournal(Connector connector, PostgresTransactions transactions, PostgresReads reads,
-                            SessionLeases leases, LeasePoller poller, PostgresWrites writes) {
+                            SessionLeases leases, Leadership leadership, LeasePoller poller, PostgresWrites writes) {
         this.connector = connector;
+        this.leadership = leadership;
         this.transactions = transactions;
         this.reads = reads;
         this.leases = leases;
@@ -86,7 +88,7 @@ public final class PostgresJournal implements Journal {
     /** As {@link #open(PostgresConfig, String, Function, WallClock)}, judging its own leases by {@code nanoTime}. */
     static PostgresJournal open(PostgresConfig config, String password, Function<InboundMessage, String> sessionKeys,
                                 WallClock clock, LongSupplier nanoTime) {
-        Connector connector = new Connector(config.url(), config.user(), password);
+        Connector connector = new Connector(config.url(), config.user(), password, Math.max(500, config.leaseTtlMs() / 2));
         Connection writer = null;
         Connection reader = null;
         try {
@@ -99,13 +101,14 @@ public final class PostgresJournal implements Journal {
             SessionLeases leases = new SessionLeases(instanceId, config.leaseTtlMs(), nanoTime);
             PostgresTransactions transactions = new PostgresTransactions(connector, writer);
             PostgresReads reads = new PostgresReads(connector, reader, replyIds);
-            LeasePoller poller = new LeasePoller(connector, leases, reads, config.listenNotify(), nanoTime, hostName(),
-                    ProcessHandle.current().pid());
-            PostgresWrites writes = new PostgresWrites(transactions, leases, replyIds, sessionKeys, clock,
+            Leadership leadership = new Leadership(leases);
+            LeasePoller poller = new LeasePoller(connector, leases, leadership, reads, config.listenNotify(), nanoTime,
+                    hostName(), ProcessHandle.current().pid());
+            PostgresWrites writes = new PostgresWrites(transactions, leases, leadership, replyIds, sessionKeys, clock,
                     config.listenNotify());
             log.info("journal open database={} instance={} journal={} leaseTtlMs={} notify={}", connector, instanceId,
                     journalId, config.leaseTtlMs(), config.listenNotify());
-            return new PostgresJournal(connector, transactions, reads, leases, poller, writes);
+            return new PostgresJournal(connector, transactions, reads, leases, leadership, poller, writes);
         } catch (SQLException e) {
             PostgresTransactions.closeQuietly(writer);
             PostgresTransactions.closeQuietly(reader);
@@ -137,6 +140,11 @@ public final class PostgresJournal implements Journal {
         } catch (UnknownHostException e) {
             return "unknown";
         }
+    }
+
+    /** The role of the one gateway that polls a channel's account (a Telegram bot) and moves its cursor. */
+    static String pollerRole(String channel, String account) {
+        return "poller:" + channel + ":" + account;
     }
 
     /** This gateway's id among those sharing the database. */
@@ -361,6 +369,12 @@ public final class PostgresJournal implements Journal {
         poller.start(takeover);
     }
 
+    /** True once this gateway holds the poller role of the account; the first call asks for it. */
+    @Override
+    public boolean polls(String channel, String account) {
+        return leadership.leads(pollerRole(channel, account));
+    }
+
     @Override
     public boolean runsHere(InboundMessage journaled) {
         return leases.routesHere(journaled.seq());
@@ -369,7 +383,7 @@ public final class PostgresJournal implements Journal {
     @Override
     public Optional<ClusterView> cluster() {
         return Optional.of(new ClusterView(leases.instanceId, leases.ttlMs, leases.sessionsHeld(), leases.leasesLost(),
-                leases.lateCommitsRefused(), false, poller.peers()));
+                leases.lateCommitsRefused(), leadership.leadsAny(pollerRole("telegram", "")), poller.peers()));
     }
 
     /** Commits what is queued, hands back this gateway's leases and claims, then disconnects. */

@@ -38,15 +38,17 @@ final class PostgresWrites {
 
     private final PostgresTransactions tx;
     private final SessionLeases leases;
+    private final Leadership leadership;
     private final ReplyIds replyIds;
     private final Function<InboundMessage, String> sessionKeys;
     private final WallClock clock;
     private final boolean notify;
 
-    PostgresWrites(PostgresTransactions tx, SessionLeases leases, ReplyIds replyIds,
+    PostgresWrites(PostgresTransactions tx, SessionLeases leases, Leadership leadership, ReplyIds replyIds,
                    Function<InboundMessage, String> sessionKeys, WallClock clock, boolean notify) {
         this.tx = tx;
         this.leases = leases;
+        this.leadership = leadership;
         this.replyIds = replyIds;
         this.sessionKeys = sessionKeys;
         this.clock = clock;
@@ -60,8 +62,8 @@ final class PostgresWrites {
     AppendResult append(InboundMessage message) throws SQLException {
         String sessionKey = sessionKeys.apply(message);
         PreparedStatement insert = tx.cached("INSERT INTO messages(channel, account, conversation, sender,"
-                + " message_id, text, thread_id, reply_to_id, media, received_at, session_key)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " message_id, text, thread_id, reply_to_id, media, received_at, session_key, appended_by)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 + " ON CONFLICT (channel, account, conversation, message_id) DO NOTHING RETURNING seq");
         insert.setString(1, message.channel());
         insert.setString(2, message.account());
@@ -74,12 +76,13 @@ final class PostgresWrites {
         insert.setString(9, message.media().isEmpty() ? null : JournalRows.json(message.media()));
         insert.setLong(10, message.receivedAtEpochMs());
         insert.setString(11, sessionKey);
+        insert.setString(12, leases.instanceId);
         try (ResultSet inserted = insert.executeQuery()) {
             if (!inserted.next()) {
                 return new AppendResult(earlierSeq(message), true);
             }
             long seq = inserted.getLong(1);
-            if (leases.claim(tx, sessionKey).isPresent()) {
+            if (leases.heldHere(tx, sessionKey).isPresent() || leases.claim(tx, sessionKey).isPresent()) {
                 leases.routing(tx, seq, sessionKey);
             } else if (notify) {
                 try (ResultSet notified = tx.cached("SELECT pg_notify('" + CHANNEL + "', '')").executeQuery()) {
@@ -107,7 +110,9 @@ final class PostgresWrites {
         }
     }
 
+    /** Only the gateway polling the channel's account may move its cursor: see {@link Leadership#guard}. */
     List<AppendResult> appendAll(List<InboundMessage> messages, ChannelCursor cursor) throws SQLException {
+        leadership.guard(tx, PostgresJournal.pollerRole(cursor.channel(), cursor.account()));
         List<AppendResult> results = new ArrayList<>(messages.size());
         for (InboundMessage message : messages) {
             results.add(append(message));

@@ -50,6 +50,11 @@ final class SessionLeases {
     private final Map<Long, String> known = new ConcurrentHashMap<>();
     /** Session key → when (monotonic nanos) this gateway last did something in it: kept for a lease after. */
     private final Map<String, Long> activeAt = new ConcurrentHashMap<>();
+    /**
+     * Sessions a write claimed afresh since the poller last looked: messages appended here earlier, while a
+     * peer held them, are this gateway's to run now, and only a look at the whole session finds them.
+     */
+    private final Map<String, Long> claimedByWriter = new ConcurrentHashMap<>();
     private final AtomicLong leasesLost = new AtomicLong();
     private final AtomicLong lateCommitsRefused = new AtomicLong();
     /** Monotonic nanos of the last renewal the database confirmed; past a lease, this gateway holds nothing. */
@@ -78,9 +83,13 @@ final class SessionLeases {
         if (mine != null) {
             if (renew(tx, sessionKey, mine)) {
                 touch(sessionKey);
+                tx.claimed.put(sessionKey, mine);
                 return OptionalLong.of(mine);
             }
             lost(sessionKey, mine, "it was taken over");
+        }
+        if (heldByAnother(tx, sessionKey)) {
+            return OptionalLong.empty();
         }
         PreparedStatement claim = tx.cached("""
                 INSERT INTO session_leases(session_key, owner, epoch, expires_at)
@@ -100,10 +109,42 @@ final class SessionLeases {
             tx.claimed.put(sessionKey, epoch);
             tx.onCommit(() -> {
                 held.put(sessionKey, epoch);
+                claimedByWriter.put(sessionKey, epoch);
                 touch(sessionKey);
             });
             return OptionalLong.of(epoch);
         }
+    }
+
+    /**
+     * For a message that arrives here while the session is held by another gateway, this gateway only needs
+     * to know so: reading the row takes no lock, where a claim that finds it live would hold the row (and
+     * stall its holder's next commit) until this gateway's batch commits.
+     */
+    private boolean heldByAnother(PostgresTransactions tx, String sessionKey) throws SQLException {
+        PreparedStatement select = tx.cached("SELECT owner FROM session_leases WHERE session_key = ? AND expires_at > now()");
+        select.setString(1, sessionKey);
+        try (ResultSet row = select.executeQuery()) {
+            return row.next() && !row.getString(1).equals(instanceId);
+        }
+    }
+
+    /**
+     * Whether a message for {@code sessionKey} that arrives now is routed here without touching the lease:
+     * this gateway holds it, and the poller renews it while in use. Should it have been lost meanwhile, the
+     * turn's start is refused (it proves the lease), and the new holder picks the message up.
+     */
+    OptionalLong heldHere(PostgresTransactions tx, String sessionKey) {
+        Long inBatch = tx.claimed.get(sessionKey);
+        if (inBatch != null) {
+            return OptionalLong.of(inBatch);
+        }
+        Long mine = selfFenced() ? null : held.get(sessionKey);
+        if (mine == null) {
+            return OptionalLong.empty();
+        }
+        touch(sessionKey);
+        return OptionalLong.of(mine);
     }
 
     /** Extends this gateway's live lease at {@code epoch}; false when it is not this gateway's, at that epoch, any more. */
@@ -162,6 +203,18 @@ final class SessionLeases {
     }
 
     // ---- the poller's side --------------------------------------------------------------------------------
+
+    /** The sessions writes claimed afresh since the last call. */
+    Map<String, Long> drainClaimedByWriter() {
+        Map<String, Long> drained = new HashMap<>();
+        claimedByWriter.keySet().forEach(key -> {
+            Long epoch = claimedByWriter.remove(key);
+            if (epoch != null) {
+                drained.put(key, epoch);
+            }
+        });
+        return drained;
+    }
 
     boolean routesHere(long seq) {
         return known.containsKey(seq);
