@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark in one command, then bench/RESULTS.md and bench/latency.svg from their figures
 # (bench/report/Report.java): each figure a median over alternating rounds with its spread, beside its
-# target and the limit it is judged against. About 15 minutes on 2 cores; run it on a quiet machine.
+# target and the limit it is judged against. About 22 minutes on 2 cores; run it on a quiet machine.
 #   bench/run.sh            the full run; writes bench/RESULTS.md and bench/latency.svg
 #   bench/run.sh --smoke    each benchmark seconds long, to show they all still run (CI does this); the
 #                           report goes to target/bench-smoke/ and the committed results are not touched
@@ -38,6 +38,7 @@ stage e2e "$root/bench/model.sh" 1000 10 3 echo
 stage memory "$root/bench/memory.sh"
 stage reload "$root/bench/reload.sh"
 stage jmh "$root/bench/debouncer.sh"
+stage shared "$root/bench/shared.sh" 3 10 100
 
 {
   echo "date=$(date -u +%Y-%m-%dT%H:%MZ)"

@@ -334,7 +334,7 @@ public final class Report {
         }
 
         List<Area> areas() {
-            return List.of(intake(), endToEnd(), startup(), memory(), reload());
+            return List.of(intake(), endToEnd(), startup(), memory(), reload(), shared());
         }
 
         private Area intake() {
@@ -426,6 +426,25 @@ public final class Report {
                             absolute("Requests refused", "reload.refused", Bound.EQUAL, 0, "count"),
                             info("Reloads done", "reload.reloads"),
                             info("SIGUSR1 to serving the new generation", "reload.latency")));
+        }
+
+        private Area shared() {
+            return new Area("One journal, several gateways",
+                    "One gateway on SQLite beside one and three on one PostgreSQL (a throwaway cluster on tmpfs, "
+                            + "fsync on), in the same run: intake with the debouncer holding every message, and "
+                            + "replies with one message in flight per session, each message to the next gateway in "
+                            + "turn. On two cores three gateways share them with each other and the database.",
+                    List.of(
+                            info("Intake, SQLite, 1 gateway", "shared.sqlite.1.intake"),
+                            info("Intake, PostgreSQL, 1 gateway", "shared.postgres.1.intake"),
+                            info("Intake, PostgreSQL, 3 gateways", "shared.postgres.3.intake"),
+                            infoRatio("Intake, PostgreSQL x1 against SQLite", "shared.postgres.1.intake",
+                                    "shared.sqlite.1.intake", RatioStyle.PERCENT),
+                            info("Replies, SQLite, 1 gateway", "shared.sqlite.1.e2e"),
+                            info("Replies, PostgreSQL, 1 gateway", "shared.postgres.1.e2e"),
+                            info("Replies, PostgreSQL, 3 gateways", "shared.postgres.3.e2e"),
+                            infoRatio("Replies, PostgreSQL x3 against x1", "shared.postgres.3.e2e",
+                                    "shared.postgres.1.e2e", RatioStyle.PERCENT)));
         }
 
         private Optional<Figure> figure(String id) {
