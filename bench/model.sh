@@ -26,7 +26,7 @@ for ((r = 1; r <= rounds; r++)); do
   work="$(mktemp -d)"
   echo "round $r"
   java -XX:+UseSerialGC -cp "$root/target/ferry.jar" "$root/bench/model/ModelTurns.java" "$root/target/ferry.jar" \
-    "$work" "$sessions" "$seconds" ${backend:+"$backend"} 2> >(grep -v 'warning: \[removal\]\|asStringAsync\|^ *^$\|^[0-9]* warnings$' >&2) \
+    "$work" "$sessions" "$seconds" ${backend:+"$backend"} 2> >(grep -v 'warning: \[removal\]\|asStringAsync\|^ *^$\|^[0-9]* warnings\?$' >&2) \
     | tee "$results/round.$r" | grep -v '^RESULT' | sed -u "s/^/  /"
   for key in sustained rate p50 p99 p999 max dropped; do
     awk -v k="$key" '$1=="RESULT" && $2==k {print $3}' "$results/round.$r" >> "$results/$key"

@@ -34,7 +34,7 @@ one() {   # KEY GATEWAYS [URL USER]
   local key="$1" gateways="$2"; shift 2
   local dir="$work/$key"; rm -rf "$dir"; mkdir -p "$dir"
   java -XX:+UseSerialGC -cp "$root/target/ferry.jar" "$root/bench/shared/SharedJournal.java" "$root/target/ferry.jar" \
-    "$dir" "$gateways" "$seconds" "$sessions" "$@" 2> >(grep -v 'warning: \[removal\]\|asStringAsync\|^ *^$\|^[0-9]* warnings$' >&2) \
+    "$dir" "$gateways" "$seconds" "$sessions" "$@" 2> >(grep -v 'warning: \[removal\]\|asStringAsync\|^ *^$\|^[0-9]* warnings\?$' >&2) \
     | tee "$dir/out" | grep -v '^RESULT' | sed -u "s/^/  $key: /"
   awk '$1=="RESULT" && $2=="intake" {print $3}' "$dir/out" >> "$results/$key.intake"
   awk '$1=="RESULT" && $2=="e2e" {print $3}' "$dir/out" >> "$results/$key.e2e"

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.AfterEach;
@@ -98,10 +97,10 @@ class TelegramCrashIT {
                 }
             }
             try {
-                await().atMost(TIMEOUT).until(() -> repliesByToken(telegram).keySet().containsAll(all));
+                await().atMost(TIMEOUT).until(() -> telegram.sentByToken(TOKEN_IN_TEXT).keySet().containsAll(all));
             } catch (org.awaitility.core.ConditionTimeoutException e) {
                 Set<String> missing = new java.util.TreeSet<>(all);
-                missing.removeAll(repliesByToken(telegram).keySet());
+                missing.removeAll(telegram.sentByToken(TOKEN_IN_TEXT).keySet());
                 throw new AssertionError("never answered: " + missing + "\nstored updates: " + telegram.storedUpdates()
                         + "\nlast gateway's log:\n" + gateway.output(), e);
             }
@@ -109,7 +108,7 @@ class TelegramCrashIT {
             assertThat(gateway.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
             logs.append(gateway.output());
 
-            Map<String, Set<String>> byToken = repliesByToken(telegram);
+            Map<String, Set<String>> byToken = telegram.sentByToken(TOKEN_IN_TEXT);
             long answeredTwice = byToken.values().stream().filter(replies -> replies.size() > 1).count();
             long neverAnswered = all.stream().filter(token -> !byToken.containsKey(token)).count();
             Map<String, Integer> copies = new HashMap<>();
@@ -123,18 +122,6 @@ class TelegramCrashIT {
             assertThat(telegram.storedUpdates()).as("every update confirmed").isZero();
             assertThat(logs.toString()).as("the bot token is never logged").doesNotContain(TOKEN).doesNotContain("FERRY-TEST-TOKEN");
         }
-    }
-
-    /** Each token, with the distinct replies (chat and text) that carry it. */
-    private static Map<String, Set<String>> repliesByToken(FakeTelegramServer telegram) {
-        Map<String, Set<String>> byToken = new HashMap<>();
-        for (FakeTelegramServer.Sent sent : telegram.sent()) {
-            Matcher matcher = TOKEN_IN_TEXT.matcher(sent.text());
-            while (matcher.find()) {
-                byToken.computeIfAbsent(matcher.group(), t -> new HashSet<>()).add(sent.chatId() + "|" + sent.text());
-            }
-        }
-        return byToken;
     }
 
     private static void pause(long millis) {

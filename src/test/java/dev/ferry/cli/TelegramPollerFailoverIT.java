@@ -7,12 +7,10 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.AfterEach;
@@ -115,8 +113,8 @@ class TelegramPollerFailoverIT {
                     all.add("tok-" + chat + "-" + i);
                 }
             }
-            await().atMost(TIMEOUT).until(() -> repliesByToken(telegram).keySet().containsAll(all));
-            Map<String, Set<String>> byToken = repliesByToken(telegram);
+            await().atMost(TIMEOUT).until(() -> telegram.sentByToken(TOKEN_IN_TEXT).keySet().containsAll(all));
+            Map<String, Set<String>> byToken = telegram.sentByToken(TOKEN_IN_TEXT);
             long answeredTwice = byToken.values().stream().filter(replies -> replies.size() > 1).count();
             System.out.printf("telegram poller failover: lease %d ms, standby polling %d ms after the kill, %d updates,"
                     + " answered twice %d%n", LEASE_TTL_MS, takeoverMs, all.size(), answeredTwice);
@@ -138,17 +136,6 @@ class TelegramPollerFailoverIT {
 
     private static long conflicts(FakeTelegramServer telegram) {
         return telegram.calls("getUpdates").stream().filter(call -> call.status() == 409).count();
-    }
-
-    private static Map<String, Set<String>> repliesByToken(FakeTelegramServer telegram) {
-        Map<String, Set<String>> byToken = new HashMap<>();
-        for (FakeTelegramServer.Sent sent : telegram.sent()) {
-            Matcher matcher = TOKEN_IN_TEXT.matcher(sent.text());
-            while (matcher.find()) {
-                byToken.computeIfAbsent(matcher.group(), t -> new HashSet<>()).add(sent.chatId() + "|" + sent.text());
-            }
-        }
-        return byToken;
     }
 
     private static void pause(long millis) {

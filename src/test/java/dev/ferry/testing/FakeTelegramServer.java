@@ -359,6 +359,18 @@ public final class FakeTelegramServer implements AutoCloseable {
         return List.copyOf(sent);
     }
 
+    /** Each match of {@code token} in the texts sent, with the distinct messages (chat and text) that carry it. */
+    public Map<String, Set<String>> sentByToken(Pattern token) {
+        Map<String, Set<String>> byToken = new HashMap<>();
+        for (Sent message : sent()) {
+            java.util.regex.Matcher matcher = token.matcher(message.text());
+            while (matcher.find()) {
+                byToken.computeIfAbsent(matcher.group(), t -> new HashSet<>()).add(message.chatId() + "|" + message.text());
+            }
+        }
+        return byToken;
+    }
+
     public synchronized List<ChatAction> chatActions() {
         return List.copyOf(chatActions);
     }
