@@ -132,6 +132,29 @@ class SharedJournalIT {
     }
 
     @Test
+    void withNotifyOffAsBehindATransactionPoolerAPeersMessageReachesTheHolderByPollingAlone() throws SQLException {
+        // What a transaction-pooling proxy allows: no LISTEN, no server-side prepared statements.
+        PostgresConfig pooled = new PostgresConfig(url + "&prepareThreshold=0", PostgresCluster.USER,
+                "FERRY_PG_PASSWORD", TTL_MS, false);
+        PostgresJournal a = opened(PostgresJournal.open(pooled, "", SharedJournalIT::sessionKey, clock));
+        PostgresJournal b = opened(PostgresJournal.open(pooled, "", SharedJournalIT::sessionKey, clock));
+        Handed handedToA = new Handed();
+        a.resume(handedToA);
+        try (Connection listener = cluster.connect(); Statement statement = listener.createStatement()) {
+            statement.execute("LISTEN " + PostgresWrites.CHANNEL);
+
+            journaled(a, inbound("c1", "alice", "m1", "one"));
+            InboundMessage second = journaled(b, inbound("c1", "alice", "m2", "two"));
+
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                    assertThat(handedToA.pending).extracting(InboundMessage::seq).containsExactly(second.seq()));
+            statement.execute("SELECT 1");
+            assertThat(listener.unwrap(org.postgresql.PGConnection.class).getNotifications())
+                    .as("NOTIFYs sent with notify off").isNullOrEmpty();
+        }
+    }
+
+    @Test
     void aStalledGatewaysLateCommitIsRefusedOnceAPeerTookTheSessionOverAtTheNextEpoch() throws Exception {
         PostgresJournal stalled = open();
         PostgresJournal peer = open();
@@ -241,7 +264,10 @@ class SharedJournalIT {
     }
 
     private PostgresJournal open() {
-        PostgresJournal journal = PostgresJournal.open(config(TTL_MS), "", SharedJournalIT::sessionKey, clock);
+        return opened(PostgresJournal.open(config(TTL_MS), "", SharedJournalIT::sessionKey, clock));
+    }
+
+    private PostgresJournal opened(PostgresJournal journal) {
         opened.add(journal);
         return journal;
     }
