@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Turns end to end (bench/model/ModelTurns.java): webhook POST in, the turn, the reply POSTed to a sink
-# written for speed. Sustained turns per second over many sessions (one message in flight per session), and
+# Turns end to end (bench/java/dev/ferry/bench/ModelTurns.java): webhook POST in, the turn, the reply POSTed
+# to a sink written for speed. Sustained turns per second over many sessions (one message in flight per session), and
 # the latency Ferry adds at half that rate (p50, p99, p99.9), per turn, with sends paced at planned times.
 # With the openai backend the turn calls a model server that answers at once (its own time is subtracted);
 # with "echo" there is no model call, and the figure is webhook POST to reply received.
@@ -19,14 +19,14 @@ if [[ -n "$smoke" ]]; then
 fi
 prefix=model
 [[ "$backend" == echo ]] && prefix=e2e
-ensure_jar
+ensure_bench_classes   # the jar, and the harness under bench/java
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 for ((r = 1; r <= rounds; r++)); do
   work="$(mktemp -d)"
   echo "round $r"
-  java -XX:+UseSerialGC -cp "$root/target/ferry.jar" "$root/bench/model/ModelTurns.java" "$root/target/ferry.jar" \
-    "$work" "$sessions" "$seconds" ${backend:+"$backend"} 2> >(grep -v 'warning: \[removal\]\|asStringAsync\|^ *^$\|^[0-9]* warnings\?$' >&2) \
+  java -XX:+UseSerialGC -cp "$bench_cp" dev.ferry.bench.ModelTurns "$root/target/ferry.jar" \
+    "$work" "$sessions" "$seconds" ${backend:+"$backend"} \
     | tee "$results/round.$r" | grep -v '^RESULT' | sed -u "s/^/  /"
   for key in sustained rate p50 p99 p999 max dropped; do
     awk -v k="$key" '$1=="RESULT" && $2==k {print $3}' "$results/round.$r" >> "$results/$key"

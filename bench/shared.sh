@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Several gateways on one PostgreSQL beside one on SQLite, in one run with rounds alternating
-# (bench/shared/SharedJournal.java): durable intake (acknowledgements per second, the debouncer holding
-# every message) and end-to-end replies per second (echo backend, one message in flight per session, each
+# (bench/java/dev/ferry/bench/SharedJournal.java): durable intake (acknowledgements per second, the
+# debouncer holding every message) and end-to-end replies per second (echo backend, one message in flight per session, each
 # message to the next gateway in turn), for SQLite with one gateway, PostgreSQL with one and with three.
 # The PostgreSQL server is a throwaway cluster made here: Debian's binaries, data on tmpfs, fsync left on,
 # a loopback port, stopped and deleted at the end. On two cores the three gateways share the cores with
@@ -13,7 +13,7 @@ rounds="${1:-3}"; seconds="${2:-10}"; sessions="${3:-100}"
 if [[ -n "$smoke" ]]; then
   rounds=1; seconds=2; export FERRY_BENCH_WARM_S="${FERRY_BENCH_WARM_S:-1}"
 fi
-ensure_jar
+ensure_bench_classes   # the jar, and the harness under bench/java
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [[ -x "$bin/initdb" ]] || { echo "bench/shared.sh: needs Debian's postgresql (apt-get install postgresql)" >&2; exit 1; }
 tmpfs=/dev/shm; [[ -d "$tmpfs" && -w "$tmpfs" ]] || tmpfs="${TMPDIR:-/tmp}"
@@ -33,8 +33,8 @@ results="$work/results"; mkdir -p "$results"
 one() {   # KEY GATEWAYS [URL USER]
   local key="$1" gateways="$2"; shift 2
   local dir="$work/$key"; rm -rf "$dir"; mkdir -p "$dir"
-  java -XX:+UseSerialGC -cp "$root/target/ferry.jar" "$root/bench/shared/SharedJournal.java" "$root/target/ferry.jar" \
-    "$dir" "$gateways" "$seconds" "$sessions" "$@" 2> >(grep -v 'warning: \[removal\]\|asStringAsync\|^ *^$\|^[0-9]* warnings\?$' >&2) \
+  java -XX:+UseSerialGC -cp "$bench_cp" dev.ferry.bench.SharedJournal "$root/target/ferry.jar" \
+    "$dir" "$gateways" "$seconds" "$sessions" "$@" \
     | tee "$dir/out" | grep -v '^RESULT' | sed -u "s/^/  $key: /"
   awk '$1=="RESULT" && $2=="intake" {print $3}' "$dir/out" >> "$results/$key.intake"
   awk '$1=="RESULT" && $2=="e2e" {print $3}' "$dir/out" >> "$results/$key.e2e"

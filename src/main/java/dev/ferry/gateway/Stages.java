@@ -167,13 +167,14 @@ final class Stages implements AutoCloseable {
      * gateway takes over, now and later.
      */
     void replay() {
+        // Messages alone are what a shared journal hands over in normal running, one peer passing on what
+        // reached it for a session held here: worth a debug line, not one per message at info.
+        boolean shared = journal.cluster().isPresent();
         journal.resume((undelivered, open, pending) -> {
             undelivered.forEach(outbox::enqueue);
             open.forEach(turns::replay);
             pending.forEach(message -> router.route(List.of(message)));
-            // Messages alone are what a shared journal hands over in normal running, one peer passing on what
-            // reached it for a session held here: worth a debug line, not one per message at info.
-            if (!open.isEmpty() || !undelivered.isEmpty() || (!pending.isEmpty() && journal.cluster().isEmpty())) {
+            if (!open.isEmpty() || !undelivered.isEmpty() || (!pending.isEmpty() && !shared)) {
                 log.info("took over from the journal openTurns={} pendingMessages={} undeliveredReplies={}",
                         open.size(), pending.size(), undelivered.size());
             } else if (!pending.isEmpty()) {

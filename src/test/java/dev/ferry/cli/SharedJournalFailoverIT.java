@@ -114,26 +114,23 @@ class SharedJournalFailoverIT {
         // Frozen with a turn in flight, so that it has a commit to make when it wakes: a probe message in a
         // conversation of its own goes to it directly, and it is frozen while the database shows that turn
         // open in a session it holds; otherwise it is let go at once and probed again.
-        Set<String> heldWhenFrozen = Set.of();
-        for (int attempt = 0; heldWhenFrozen.isEmpty(); attempt++) {
+        boolean frozenMidTurn = false;
+        for (int attempt = 0; !frozenMidTurn; attempt++) {
             assertThat(attempt).as("attempts to freeze the gateway with a turn in flight").isLessThan(20);
             String probe = "tok-" + (PROBE_SENDER + attempt) + "-0";
             String probeConversation = "probe-" + attempt;
             await().atMost(TIMEOUT).until(() -> send(frozen, probe, probeConversation, "prober"));
             probes.add(probe);
             await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(5)).until(() -> runningTurns(frozen) >= 1);
-            Set<String> held = signal("STOP", frozen, frozenId);
-            if (openTurnsIn(held) > 0) {
-                heldWhenFrozen = held;
-            } else {
+            frozenMidTurn = openTurnsIn(signal("STOP", frozen, frozenId)) > 0;
+            if (!frozenMidTurn) {
                 signal("CONT", frozen, frozenId);
             }
         }
         // Resumed only once a peer owns every session it held that still has work: its leases are past.
-        Set<String> frozenHeld = heldWhenFrozen;
         try {
             await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(50))
-                    .until(() -> stillOwnedWithWork(frozenId, frozenHeld) == 0);
+                    .until(() -> stillOwnedWithWork(frozenId) == 0);
         } catch (ConditionTimeoutException e) {
             printTheDatabase(frozenId);
             throw e;
@@ -253,11 +250,8 @@ class SharedJournalFailoverIT {
         return query("SELECT COUNT(*) FROM turns WHERE state = 0 AND session_key IN ('" + String.join("','", sessions) + "')");
     }
 
-    /** How many of the sessions the frozen gateway held still name it as owner while they have work pending. */
-    private long stillOwnedWithWork(String instanceId, Set<String> held) throws SQLException {
-        if (held.isEmpty()) {
-            return query("SELECT COUNT(*) FROM session_leases WHERE owner = '" + instanceId + "' AND expires_at > now()");
-        }
+    /** How many sessions still name the frozen gateway as owner while they have work pending. */
+    private long stillOwnedWithWork(String instanceId) throws SQLException {
         return query("SELECT COUNT(*) FROM session_leases l WHERE l.owner = '" + instanceId + "' AND EXISTS"
                 + " (SELECT 1 FROM messages m WHERE m.session_key = l.session_key AND m.state = 0)");
     }
@@ -272,7 +266,7 @@ class SharedJournalFailoverIT {
                 + " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
         print("SELECT id, now() - heartbeat_at AS heartbeat_ago FROM instances");
         for (int i = 0; i < GATEWAYS; i++) {
-            System.out.println("gateway " + i + " output tail:");
+            System.out.println("gateway " + i + ", its last journal line:");
             gateways[i].output().lines().filter(line -> line.contains("journal") || line.contains("lease")
                     || line.contains("WARN") || line.contains("ERROR")).reduce((a, b) -> b).ifPresent(System.out::println);
         }

@@ -67,15 +67,7 @@ class TelegramCrashIT {
             gateway = GatewayProcess.start("gateway", "--config", config.toString());
             gateway.awaitReady(TIMEOUT);
 
-            Thread feeder = new Thread(() -> {
-                for (int i = 0; i < PER_CHAT; i++) {
-                    for (int chat = 1; chat <= CHATS; chat++) {
-                        telegram.privateText(chat, "user" + chat, "tok-" + chat + "-" + i);
-                    }
-                    pause(50);
-                }
-            }, "telegram-feeder");
-            feeder.start();
+            Thread feeder = telegram.feedTokens(CHATS, PER_CHAT, Duration.ofMillis(50));
 
             for (int threshold : List.of(40, 140)) {
                 // Killed at a moment the stream's intake picks (so not in step with any reply): updates fetched
@@ -121,14 +113,6 @@ class TelegramCrashIT {
             assertThat(neverAnswered).as("updates never answered").isZero();
             assertThat(telegram.storedUpdates()).as("every update confirmed").isZero();
             assertThat(logs.toString()).as("the bot token is never logged").doesNotContain(TOKEN).doesNotContain("FERRY-TEST-TOKEN");
-        }
-    }
-
-    private static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

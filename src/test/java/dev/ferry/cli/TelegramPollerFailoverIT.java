@@ -82,15 +82,7 @@ class TelegramPollerFailoverIT {
                 gateways[i] = GatewayProcess.start("gateway", "--config", config.toString());
                 urls[i] = gateways[i].awaitReady(TIMEOUT);
             }
-            Thread feeder = new Thread(() -> {
-                for (int i = 0; i < PER_CHAT; i++) {
-                    for (int chat = 1; chat <= CHATS; chat++) {
-                        telegram.privateText(chat, "user" + chat, "tok-" + chat + "-" + i);
-                    }
-                    pause(50);
-                }
-            }, "telegram-feeder");
-            feeder.start();
+            Thread feeder = telegram.feedTokens(CHATS, PER_CHAT, Duration.ofMillis(50));
 
             await().atMost(TIMEOUT).until(() -> telegram.confirmedOffset() >= FIRST_UPDATE_ID + 40);
             int poller = pollerState(0).equals("polling") ? 0 : 1;
@@ -136,13 +128,5 @@ class TelegramPollerFailoverIT {
 
     private static long conflicts(FakeTelegramServer telegram) {
         return telegram.calls("getUpdates").stream().filter(call -> call.status() == 409).count();
-    }
-
-    private static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

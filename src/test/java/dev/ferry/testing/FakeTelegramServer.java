@@ -359,6 +359,27 @@ public final class FakeTelegramServer implements AutoCloseable {
         return List.copyOf(sent);
     }
 
+    /**
+     * Starts a thread that writes {@code perChat} rounds of one private text to each of chats 1..{@code chats}
+     * ("tok-CHAT-ROUND", from "userCHAT"), {@code between} apart: a steady stream of updates to answer.
+     */
+    public Thread feedTokens(int chats, int perChat, Duration between) {
+        Thread feeder = new Thread(() -> {
+            try {
+                for (int i = 0; i < perChat; i++) {
+                    for (int chat = 1; chat <= chats; chat++) {
+                        privateText(chat, "user" + chat, "tok-" + chat + "-" + i);
+                    }
+                    TimeUnit.NANOSECONDS.sleep(between.toNanos());   // the stream's pace, not a wait for a condition
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "telegram-feeder");
+        feeder.start();
+        return feeder;
+    }
+
     /** Each match of {@code token} in the texts sent, with the distinct messages (chat and text) that carry it. */
     public Map<String, Set<String>> sentByToken(Pattern token) {
         Map<String, Set<String>> byToken = new HashMap<>();

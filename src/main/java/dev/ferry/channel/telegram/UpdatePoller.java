@@ -150,8 +150,8 @@ final class UpdatePoller {
 
     /**
      * Polls when this gateway is the bot's poller. On a journal shared by several gateways one of them is;
-     * the others stand by, asking again five times a second (a look at memory, no call), and the one that takes over starts from the offset
-     * its predecessor stored.
+     * the others stand by, asking again five times a second (a look at memory, no call), and the one that
+     * takes over starts from the offset its predecessor stored.
      */
     private void poll() {
         if (!intake.polls(TelegramChannel.NAME, account)) {

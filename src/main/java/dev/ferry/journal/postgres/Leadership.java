@@ -39,6 +39,7 @@ final class Leadership {
         return !leases.selfFenced() && leading.containsKey(role);
     }
 
+    /** Whether this gateway plays any role starting with {@code prefix} now. */
     boolean leadsAny(String prefix) {
         return !leases.selfFenced() && leading.keySet().stream().anyMatch(role -> role.startsWith(prefix));
     }

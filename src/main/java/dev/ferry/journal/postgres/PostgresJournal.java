@@ -144,7 +144,12 @@ public final class PostgresJournal implements Journal {
 
     /** The role of the one gateway that polls a channel's account (a Telegram bot) and moves its cursor. */
     static String pollerRole(String channel, String account) {
-        return "poller:" + channel + ":" + account;
+        return pollerRolesOf(channel) + account;
+    }
+
+    /** What the poller roles of all of a channel's accounts start with. */
+    private static String pollerRolesOf(String channel) {
+        return "poller:" + channel + ":";
     }
 
     /** This gateway's id among those sharing the database. */
@@ -383,7 +388,7 @@ public final class PostgresJournal implements Journal {
     @Override
     public Optional<ClusterView> cluster() {
         return Optional.of(new ClusterView(leases.instanceId, leases.ttlMs, leases.sessionsHeld(), leases.leasesLost(),
-                leases.lateCommitsRefused(), leadership.leadsAny(pollerRole("telegram", "")), poller.peers()));
+                leases.lateCommitsRefused(), leadership.leadsAny(pollerRolesOf("telegram")), poller.peers()));
     }
 
     /** Commits what is queued, hands back this gateway's leases and claims, then disconnects. */

@@ -79,7 +79,7 @@ final class SessionLeases {
         if (inBatch != null) {
             return OptionalLong.of(inBatch);
         }
-        Long mine = selfFenced() ? null : held.get(sessionKey);
+        Long mine = heldLive(sessionKey);
         if (mine != null) {
             if (renew(tx, sessionKey, mine)) {
                 touch(sessionKey);
@@ -135,16 +135,20 @@ final class SessionLeases {
      * turn's start is refused (it proves the lease), and the new holder picks the message up.
      */
     OptionalLong heldHere(PostgresTransactions tx, String sessionKey) {
-        Long inBatch = tx.claimed.get(sessionKey);
-        if (inBatch != null) {
-            return OptionalLong.of(inBatch);
-        }
-        Long mine = selfFenced() ? null : held.get(sessionKey);
+        Long mine = tx.claimed.get(sessionKey);
         if (mine == null) {
-            return OptionalLong.empty();
+            mine = heldLive(sessionKey);
+            if (mine == null) {
+                return OptionalLong.empty();
+            }
+            touch(sessionKey);
         }
-        touch(sessionKey);
         return OptionalLong.of(mine);
+    }
+
+    /** The epoch this gateway holds {@code sessionKey} at, unless it holds nothing (fenced) or not that. */
+    private Long heldLive(String sessionKey) {
+        return selfFenced() ? null : held.get(sessionKey);
     }
 
     /** Extends this gateway's live lease at {@code epoch}; false when it is not this gateway's, at that epoch, any more. */

@@ -1,23 +1,15 @@
-import java.io.BufferedInputStream;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.HttpURLConnection;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.net.URI;
+package dev.ferry.bench;
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,6 +25,8 @@ import org.eclipse.jetty.util.Callback;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.ferry.testing.GatewayProcess;
+
 /**
  * One engine setting of bench/shared.sh: GATEWAYS gateway processes on one journal (SQLite when no URL is
  * given, which allows one gateway; PostgreSQL otherwise), behind a round-robin sender, in two phases.
@@ -42,7 +36,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  *   e2e:    the gateways restarted on an empty journal with the echo backend; SESSIONS sessions each keep one
  *           message in flight, every message to the next gateway in turn (so a session's messages land on
  *           gateways other than its holder, as behind a load balancer), for SECONDS. Replies per second.
- * Usage: java -cp target/ferry.jar bench/shared/SharedJournal.java JAR WORKDIR GATEWAYS SECONDS SESSIONS [JDBC_URL USER]
+ * Usage: java -cp BENCH_CLASSPATH dev.ferry.bench.SharedJournal JAR WORKDIR GATEWAYS SECONDS SESSIONS [JDBC_URL USER]
  * Prints "RESULT intake N" and "RESULT e2e N".
  */
 public final class SharedJournal {
@@ -85,9 +79,9 @@ public final class SharedJournal {
             ports = start(jar, work.resolve("e2e"), gateways, url == null ? null : url + "_e2e", user,
                     "messages: { queue: { mode: \"followup\", debounceMs: 0 } }, agent: { maxConcurrent: 64, historyTurns: 2 }",
                     ((ServerConnector) sink.getConnectors()[0]).getLocalPort(), running);
-            Sender[] senders = new Sender[ports.length];
+            WebhookSender[] senders = new WebhookSender[ports.length];
             for (int i = 0; i < ports.length; i++) {
-                senders[i] = new Sender(ports[i], CONNECTIONS / ports.length);
+                senders[i] = new WebhookSender(ports[i], CONNECTIONS / ports.length, (id, status) -> { });
             }
             closedLoop(senders, sessions, warm, "warm");
             double e2e = closedLoop(senders, sessions, seconds, "run");
@@ -109,7 +103,7 @@ public final class SharedJournal {
         }
         int[] ports = new int[count];
         for (int i = 0; i < count; i++) {
-            ports[i] = freePort();
+            ports[i] = GatewayProcess.freePort();
             Path dir = work.resolve("gateway-" + i);
             Files.createDirectories(dir);
             String journal = url == null ? "" : "journal: { engine: \"postgres\", postgres: { url: \"%s\", user: \"%s\" } },"
@@ -127,7 +121,7 @@ public final class SharedJournal {
             running.add(builder.start());
         }
         for (int i = 0; i < count; i++) {
-            awaitHealthy(ports[i], running.get(running.size() - count + i));
+            WebhookSender.awaitHealthy(ports[i], running.get(running.size() - count + i), Duration.ofSeconds(60));
         }
         return ports;
     }
@@ -155,28 +149,28 @@ public final class SharedJournal {
     private static double intake(int[] ports, int seconds, String tag) throws InterruptedException {
         AtomicLong acknowledged = new AtomicLong();
         AtomicBoolean stop = new AtomicBoolean();
-        List<Thread> threads = new ArrayList<>();
-        for (int c = 0; c < CONNECTIONS; c++) {
-            int port = ports[c % ports.length];
-            String prefix = tag + "-" + c;
-            Thread thread = new Thread(() -> {
-                try (Socket socket = new Socket("127.0.0.1", port)) {
-                    socket.setTcpNoDelay(true);
-                    var in = new BufferedInputStream(socket.getInputStream());
-                    var out = socket.getOutputStream();
-                    for (long n = 0; !stop.get(); n++) {
-                        out.write(request(port, prefix + "-" + (n % 512), prefix + "-" + n));
-                        out.flush();
-                        if (readStatus(in) == 202) {
-                            acknowledged.incrementAndGet();
-                        }
-                    }
-                } catch (IOException e) {
-                    System.err.println("intake sender stopped: " + e);
+        int perGateway = CONNECTIONS / ports.length;
+        WebhookSender[] senders = new WebhookSender[ports.length];
+        for (int g = 0; g < ports.length; g++) {
+            int gateway = g;
+            String prefix = tag + "-" + g;
+            AtomicLong next = new AtomicLong();
+            // As many messages in flight as the gateway has connections: each answer sends the next.
+            Runnable send = () -> {
+                long n = next.getAndIncrement();
+                senders[gateway].post(prefix + "-" + (n % 512), prefix + "-" + n);
+            };
+            senders[g] = new WebhookSender(ports[g], perGateway, (id, status) -> {
+                if (status == 202) {
+                    acknowledged.incrementAndGet();
+                }
+                if (!stop.get()) {
+                    send.run();
                 }
             });
-            thread.start();
-            threads.add(thread);
+            for (int i = 0; i < perGateway; i++) {
+                send.run();
+            }
         }
         long start = System.nanoTime();
         long before = acknowledged.get();
@@ -184,14 +178,14 @@ public final class SharedJournal {
         long counted = acknowledged.get() - before;
         double elapsed = (System.nanoTime() - start) / 1e9;
         stop.set(true);
-        for (Thread thread : threads) {
-            thread.join(10_000);
+        for (WebhookSender sender : senders) {
+            sender.awaitAnswered(Duration.ofSeconds(10));   // so the gateways stop with nothing in flight
         }
         return counted / elapsed;
     }
 
     /** Each session sends its next message once its last one is answered, each message to the next gateway. */
-    private static double closedLoop(Sender[] senders, int sessions, int seconds, String tag) throws InterruptedException {
+    private static double closedLoop(WebhookSender[] senders, int sessions, int seconds, String tag) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         AtomicLong replies = new AtomicLong();
         AtomicLong next = new AtomicLong();
@@ -219,81 +213,6 @@ public final class SharedJournal {
             throw new IllegalStateException("replies stopped coming: " + replies.get() + " so far");
         }
         return replies.get() / ((System.nanoTime() - start) / 1e9);
-    }
-
-    /** Keep-alive connections to one gateway, posting what is queued. */
-    private static final class Sender {
-        private final BlockingQueue<String[]> queue = new LinkedBlockingQueue<>();
-
-        Sender(int port, int connections) {
-            for (int i = 0; i < connections; i++) {
-                Thread thread = new Thread(() -> sendLoop(port), "bench-sender-" + port + "-" + i);
-                thread.setDaemon(true);
-                thread.start();
-            }
-        }
-
-        void post(String conversation, String id) {
-            queue.add(new String[] {conversation, id});
-        }
-
-        private void sendLoop(int port) {
-            try (Socket socket = new Socket("127.0.0.1", port)) {
-                socket.setTcpNoDelay(true);
-                var in = new BufferedInputStream(socket.getInputStream());
-                var out = socket.getOutputStream();
-                while (true) {
-                    String[] message = queue.take();
-                    out.write(request(port, message[0], message[1]));
-                    out.flush();
-                    int status = readStatus(in);
-                    if (status != 202) {
-                        System.err.println("intake refused " + message[1] + ": " + status);
-                    }
-                }
-            } catch (Exception e) {
-                System.err.println("sender stopped: " + e);
-            }
-        }
-    }
-
-    private static byte[] request(int port, String conversation, String id) {
-        byte[] body = ("{\"messageId\":\"" + id + "\",\"conversation\":\"" + conversation
-                + "\",\"sender\":\"bench\",\"text\":\"" + id + "\"}").getBytes(StandardCharsets.UTF_8);
-        byte[] head = ("POST /channels/webhook/inbound HTTP/1.1\r\nHost: 127.0.0.1:" + port
-                + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII);
-        byte[] request = Arrays.copyOf(head, head.length + body.length);
-        System.arraycopy(body, 0, request, head.length, body.length);
-        return request;
-    }
-
-    /** Reads one response (status line, headers, a Content-Length body) and answers its status. */
-    private static int readStatus(InputStream in) throws IOException {
-        String status = line(in);
-        int length = 0;
-        for (String header = line(in); !header.isEmpty(); header = line(in)) {
-            if (header.regionMatches(true, 0, "content-length:", 0, 15)) {
-                length = Integer.parseInt(header.substring(15).trim());
-            }
-        }
-        if (in.readNBytes(length).length != length) {
-            throw new EOFException("response cut short");
-        }
-        return Integer.parseInt(status.split(" ")[1]);
-    }
-
-    private static String line(InputStream in) throws IOException {
-        StringBuilder line = new StringBuilder();
-        for (int c = in.read(); c != '\n'; c = in.read()) {
-            if (c < 0) {
-                throw new EOFException("connection closed");
-            }
-            if (c != '\r') {
-                line.append((char) c);
-            }
-        }
-        return line.toString();
     }
 
     /** The reply sink: each reply answers the messages it names, which sends each session's next. */
@@ -324,32 +243,5 @@ public final class SharedJournal {
         });
         server.start();
         return server;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private static void awaitHealthy(int port, Process gateway) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (!gateway.isAlive()) {
-                throw new IllegalStateException("a gateway exited: see its gateway.log");
-            }
-            try {
-                HttpURLConnection connection = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/healthz")
-                        .toURL().openConnection();
-                connection.setConnectTimeout(1000);
-                if (connection.getResponseCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // still starting
-            }
-            TimeUnit.MILLISECONDS.sleep(20);
-        }
-        throw new IllegalStateException("a gateway did not become healthy in 60 s");
     }
 }

@@ -1,9 +1,6 @@
-import java.io.BufferedInputStream;
+package dev.ferry.bench;
+
 import java.math.BigDecimal;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,8 +15,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -38,6 +33,8 @@ import org.eclipse.jetty.util.Callback;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.ferry.testing.GatewayProcess;
+
 /**
  * Turns through the openai backend against a model server that answers at once, end to end: webhook POST
  * in, the gateway's turn calls the model (streaming, four SSE chunks), the reply is POSTed to a sink here.
@@ -45,7 +42,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * turns per second. Phase two paces messages at half that rate across the same sessions and records, for
  * each turn, the time from the webhook POST to the reply at the sink minus the model server's own time
  * for that turn: what Ferry adds (its journal commits with sync=full, queueing, HTTP both ways).
- * Run by bench/model.sh: java -cp target/ferry.jar bench/model/ModelTurns.java JAR WORKDIR SESSIONS SECONDS
+ * Run by bench/model.sh: java -cp BENCH_CLASSPATH dev.ferry.bench.ModelTurns JAR WORKDIR SESSIONS SECONDS
  */
 public final class ModelTurns {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -72,7 +69,7 @@ public final class ModelTurns {
 
         Server model = serve(new ModelHandler());
         Server sink = serve(new SinkHandler());
-        int gatewayPort = freePort();
+        int gatewayPort = GatewayProcess.freePort();
         Path config = work.resolve("ferry.json5");
         Files.writeString(config, """
                 { gateway: { port: %d }, state: { dir: "%s" },
@@ -92,8 +89,9 @@ public final class ModelTurns {
         Process gateway = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("gateway.log").toFile()).start();
         try {
             HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(2)).build();
-            awaitHealthy(http, gatewayPort, gateway);
-            Sender sender = new Sender(gatewayPort);
+            WebhookSender.awaitHealthy(gatewayPort, gateway, Duration.ofSeconds(30));
+            // Sixteen connections: a message waits here for a free one with its clock already running.
+            WebhookSender sender = new WebhookSender(gatewayPort, 16, (id, status) -> TIMES.get(id)[2] = System.nanoTime());
 
             // JIT and connection warm-up, not counted: on two cores the compiler threads take a third of a core
             // or more for the first half minute, competing with the gateway and this harness.
@@ -169,7 +167,7 @@ public final class ModelTurns {
     }
 
     /** Each session sends its next message when the reply to its last arrives; answers turns per second. */
-    private static double closedLoop(Sender sender, int sessions, int seconds, String tag)
+    private static double closedLoop(WebhookSender sender, int sessions, int seconds, String tag)
             throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         AtomicLong replies = new AtomicLong();
@@ -189,7 +187,7 @@ public final class ModelTurns {
                     replies.incrementAndGet();
                     next[0].run();
                 });
-                sender.post(conversation, id);
+                post(sender, conversation, id, System.nanoTime());
             };
             next[0].run();
         }
@@ -200,7 +198,7 @@ public final class ModelTurns {
     }
 
     /** Messages at {@code rate} per second, round robin over the sessions; answers each turn's added time. */
-    private static List<Long> paced(Sender sender, int sessions, double rate, int seconds)
+    private static List<Long> paced(WebhookSender sender, int sessions, double rate, int seconds)
             throws InterruptedException {
         int total = (int) (rate * seconds);
         CountDownLatch done = new CountDownLatch(total);
@@ -216,7 +214,7 @@ public final class ModelTurns {
             ids.add(id);
             ON_REPLY.put(id, done::countDown);
             long planned = origin + i * periodNanos;
-            pacer.schedule(() -> sender.post(conversation, id, planned), planned - System.nanoTime(), TimeUnit.NANOSECONDS);
+            pacer.schedule(() -> post(sender, conversation, id, planned), planned - System.nanoTime(), TimeUnit.NANOSECONDS);
         }
         if (!done.await(seconds + 30L, TimeUnit.SECONDS)) {
             DROPPED.set(done.getCount());
@@ -240,91 +238,10 @@ public final class ModelTurns {
         return added;
     }
 
-    /**
-     * The webhook sender: a few keep-alive connections, each written and read by a thread of its own, with
-     * HTTP/1.1 framed by hand. The JDK's HttpClient did the job at close to a core of its own, on a machine
-     * where the gateway must have the other: what the harness spends is taken from the figure it measures.
-     * A message waits here for a free connection with its clock already running, so that wait counts.
-     */
-    private static final class Sender {
-        private static final int CONNECTIONS = 16;
-        private final BlockingQueue<String[]> queue = new LinkedBlockingQueue<>();
-        private final int port;
-
-        Sender(int port) {
-            this.port = port;
-            for (int i = 0; i < CONNECTIONS; i++) {
-                Thread thread = new Thread(this::sendLoop, "bench-sender-" + i);
-                thread.setDaemon(true);
-                thread.start();
-            }
-        }
-
-        void post(String conversation, String id) {
-            post(conversation, id, System.nanoTime());
-        }
-
-        /** Queues the message; its latency counts from {@code startNanos}, its planned send time. */
-        void post(String conversation, String id, long startNanos) {
-            TIMES.put(id, new long[] {startNanos, 0, 0});
-            queue.add(new String[] {conversation, id});
-        }
-
-        private void sendLoop() {
-            try (Socket socket = new Socket("127.0.0.1", port)) {
-                socket.setTcpNoDelay(true);
-                var in = new BufferedInputStream(socket.getInputStream());
-                var out = socket.getOutputStream();
-                while (true) {
-                    String[] message = queue.take();
-                    String id = message[1];
-                    byte[] body = ("{\"messageId\":\"" + id + "\",\"conversation\":\"" + message[0]
-                            + "\",\"sender\":\"bench\",\"text\":\"" + id + "\"}").getBytes(StandardCharsets.UTF_8);
-                    byte[] head = ("POST /channels/webhook/inbound HTTP/1.1\r\nHost: 127.0.0.1:" + port
-                            + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII);
-                    byte[] request = Arrays.copyOf(head, head.length + body.length);
-                    System.arraycopy(body, 0, request, head.length, body.length);
-                    out.write(request);
-                    out.flush();
-                    int status = readResponse(in);
-                    TIMES.get(id)[2] = System.nanoTime();
-                    if (status != 202) {
-                        System.err.println("intake refused " + id + ": " + status);
-                    }
-                }
-            } catch (Exception e) {
-                System.err.println("sender stopped: " + e);
-            }
-        }
-
-        /** Reads one response (status line, headers, a Content-Length body) and answers its status. */
-        private static int readResponse(InputStream in) throws IOException {
-            String status = line(in);
-            int length = 0;
-            for (String header = line(in); !header.isEmpty(); header = line(in)) {
-                if (header.regionMatches(true, 0, "content-length:", 0, 15)) {
-                    length = Integer.parseInt(header.substring(15).trim());
-                }
-            }
-            if (in.readNBytes(length).length != length) {
-                throw new EOFException("response cut short");
-            }
-            return Integer.parseInt(status.split(" ")[1]);
-        }
-
-        private static String line(InputStream in) throws IOException {
-            StringBuilder line = new StringBuilder();
-            for (int c = in.read(); c != '\n'; c = in.read()) {
-                if (c < 0) {
-                    throw new EOFException("connection closed");
-                }
-                if (c != '\r') {
-                    line.append((char) c);
-                }
-            }
-            return line.toString();
-        }
+    /** Queues a message on the sender; its latency counts from {@code startNanos}, its planned send time. */
+    private static void post(WebhookSender sender, String conversation, String id, long startNanos) {
+        TIMES.put(id, new long[] {startNanos, 0, 0});
+        post(sender, conversation, id, System.nanoTime());
     }
 
     /** An OpenAI-compatible server that streams four chunks at once; records its own time per request. */
@@ -404,32 +321,6 @@ public final class ModelTurns {
 
     private static int port(Server server) {
         return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
-    }
-
-    private static int freePort() throws Exception {
-        try (var socket = new java.net.ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private static void awaitHealthy(HttpClient http, int port, Process gateway) throws Exception {
-        URI health = URI.create("http://127.0.0.1:" + port + "/healthz");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            if (!gateway.isAlive()) {
-                throw new IllegalStateException("the gateway exited: see its log");
-            }
-            try {
-                if (http.send(HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(1)).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // still starting
-            }
-            Thread.sleep(50);
-        }
-        throw new IllegalStateException("the gateway did not become healthy in 30 s");
     }
 
     private static long pct(long[] sorted, double p) {
