@@ -27,11 +27,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.ferry.testing.GatewayProcess;
 
@@ -45,8 +41,6 @@ import dev.ferry.testing.GatewayProcess;
  * Run by bench/model.sh: java -cp BENCH_CLASSPATH dev.ferry.bench.ModelTurns JAR WORKDIR SESSIONS SECONDS
  */
 public final class ModelTurns {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     /** Per message id: when the webhook POST was sent, and when its reply reached the sink (nanoTime). */
     private static final Map<String, long[]> TIMES = new ConcurrentHashMap<>();
     /** Per conversation: the model server's own time for its last request (ns), by the prompt's message id. */
@@ -67,8 +61,8 @@ public final class ModelTurns {
         // "echo" runs the same load without the model call: what the rest of the pipeline costs alone.
         String backend = args.length > 4 ? args[4] : "openai";
 
-        Server model = serve(new ModelHandler());
-        Server sink = serve(new SinkHandler());
+        Server model = Loopback.serve(new ModelHandler());
+        Server sink = Loopback.serve(new ReplySinkHandler(ModelTurns::replied));
         int gatewayPort = GatewayProcess.freePort();
         Path config = work.resolve("ferry.json5");
         Files.writeString(config, """
@@ -77,7 +71,7 @@ public final class ModelTurns {
                            openai: { baseUrl: "http://127.0.0.1:%d/v1", model: "bench", apiKeyEnv: "FERRY_BENCH_NO_KEY" } },
                   channels: { webhook: { replyUrl: "http://127.0.0.1:%d/replies", maxConcurrentSends: 64 } },
                   messages: { queue: { mode: "followup", debounceMs: 0 } } }
-                """.formatted(gatewayPort, work.resolve("state"), backend, port(model), port(sink)));
+                """.formatted(gatewayPort, work.resolve("state"), backend, Loopback.port(model), Loopback.port(sink)));
         // The launcher's flags, which bench/lib.sh reads from it.
         List<String> command = new ArrayList<>(List.of("java"));
         command.addAll(List.of(System.getenv().getOrDefault("FERRY_BENCH_JVM_FLAGS", "-XX:+UseSerialGC").trim().split("\\s+")));
@@ -169,32 +163,8 @@ public final class ModelTurns {
     /** Each session sends its next message when the reply to its last arrives; answers turns per second. */
     private static double closedLoop(WebhookSender sender, int sessions, int seconds, String tag)
             throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        AtomicLong replies = new AtomicLong();
-        CountDownLatch done = new CountDownLatch(sessions);
-        long start = System.nanoTime();
-        for (int s = 0; s < sessions; s++) {
-            String conversation = tag + "-" + s;
-            Runnable[] next = new Runnable[1];
-            AtomicLong n = new AtomicLong();
-            next[0] = () -> {
-                if (System.nanoTime() >= end) {
-                    done.countDown();
-                    return;
-                }
-                String id = conversation + "-" + n.incrementAndGet();
-                ON_REPLY.put(id, () -> {
-                    replies.incrementAndGet();
-                    next[0].run();
-                });
-                post(sender, conversation, id, System.nanoTime());
-            };
-            next[0].run();
-        }
-        if (!done.await(seconds + 60L, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("replies stopped coming: " + replies.get() + " so far");
-        }
-        return replies.get() / ((System.nanoTime() - start) / 1e9);
+        return ClosedLoop.repliesPerSecond(sessions, seconds, tag, ON_REPLY,
+                (conversation, id) -> post(sender, conversation, id, System.nanoTime()), 60);
     }
 
     /** Messages at {@code rate} per second, round robin over the sessions; answers each turn's added time. */
@@ -241,7 +211,7 @@ public final class ModelTurns {
     /** Queues a message on the sender; its latency counts from {@code startNanos}, its planned send time. */
     private static void post(WebhookSender sender, String conversation, String id, long startNanos) {
         TIMES.put(id, new long[] {startNanos, 0, 0});
-        post(sender, conversation, id, System.nanoTime());
+        sender.post(conversation, id);
     }
 
     /** An OpenAI-compatible server that streams four chunks at once; records its own time per request. */
@@ -283,44 +253,16 @@ public final class ModelTurns {
     }
 
     /** The webhook reply receiver: notes when each answered message's reply arrived. */
-    private static final class SinkHandler extends Handler.Abstract {
-        @Override
-        public boolean handle(Request request, Response response, Callback callback) {
-            Content.Source.asStringAsync(request, StandardCharsets.UTF_8).whenComplete((body, failure) -> {
-                long now = System.nanoTime();
-                try {
-                    for (JsonNode id : JSON.readTree(body).path("inReplyTo")) {
-                        long[] t = TIMES.get(id.asText());
-                        if (t != null) {
-                            t[1] = now;
-                        }
-                        Runnable then = ON_REPLY.remove(id.asText());
-                        if (then != null) {
-                            then.run();
-                        }
-                    }
-                } catch (Exception e) {
-                    System.err.println("sink: unreadable reply " + e);
-                }
-                response.setStatus(204);
-                callback.succeeded();
-            });
-            return true;
+    /** A reply's arrival: the turn's time stops, and its session sends its next message. */
+    private static void replied(String id, long nowNanos) {
+        long[] t = TIMES.get(id);
+        if (t != null) {
+            t[1] = nowNanos;
         }
-    }
-
-    private static Server serve(Handler handler) throws Exception {
-        Server server = new Server();
-        ServerConnector connector = new ServerConnector(server);
-        connector.setHost("127.0.0.1");
-        server.addConnector(connector);
-        server.setHandler(handler);
-        server.start();
-        return server;
-    }
-
-    private static int port(Server server) {
-        return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+        Runnable then = ON_REPLY.remove(id);
+        if (then != null) {
+            then.run();
+        }
     }
 
     private static long pct(long[] sorted, double p) {

@@ -1,6 +1,5 @@
 package dev.ferry.bench;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,21 +8,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.Callback;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.ferry.testing.GatewayProcess;
 
@@ -40,7 +29,6 @@ import dev.ferry.testing.GatewayProcess;
  * Prints "RESULT intake N" and "RESULT e2e N".
  */
 public final class SharedJournal {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, Runnable> ON_REPLY = new ConcurrentHashMap<>();
     private static final int CONNECTIONS = 48;
 
@@ -78,7 +66,7 @@ public final class SharedJournal {
             Server sink = sink();
             ports = start(jar, work.resolve("e2e"), gateways, url == null ? null : url + "_e2e", user,
                     "messages: { queue: { mode: \"followup\", debounceMs: 0 } }, agent: { maxConcurrent: 64, historyTurns: 2 }",
-                    ((ServerConnector) sink.getConnectors()[0]).getLocalPort(), running);
+                    Loopback.port(sink), running);
             WebhookSender[] senders = new WebhookSender[ports.length];
             for (int i = 0; i < ports.length; i++) {
                 senders[i] = new WebhookSender(ports[i], CONNECTIONS / ports.length, (id, status) -> { });
@@ -186,62 +174,18 @@ public final class SharedJournal {
 
     /** Each session sends its next message once its last one is answered, each message to the next gateway. */
     private static double closedLoop(WebhookSender[] senders, int sessions, int seconds, String tag) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        AtomicLong replies = new AtomicLong();
         AtomicLong next = new AtomicLong();
-        CountDownLatch done = new CountDownLatch(sessions);
-        long start = System.nanoTime();
-        for (int s = 0; s < sessions; s++) {
-            String conversation = tag + "-" + s;
-            Runnable[] send = new Runnable[1];
-            AtomicLong n = new AtomicLong();
-            send[0] = () -> {
-                if (System.nanoTime() >= end) {
-                    done.countDown();
-                    return;
-                }
-                String id = conversation + "-" + n.incrementAndGet();
-                ON_REPLY.put(id, () -> {
-                    replies.incrementAndGet();
-                    send[0].run();
-                });
-                senders[(int) (next.getAndIncrement() % senders.length)].post(conversation, id);
-            };
-            send[0].run();
-        }
-        if (!done.await(seconds + 120L, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("replies stopped coming: " + replies.get() + " so far");
-        }
-        return replies.get() / ((System.nanoTime() - start) / 1e9);
+        return ClosedLoop.repliesPerSecond(sessions, seconds, tag, ON_REPLY,
+                (conversation, id) -> senders[(int) (next.getAndIncrement() % senders.length)].post(conversation, id), 120);
     }
 
     /** The reply sink: each reply answers the messages it names, which sends each session's next. */
     private static Server sink() throws Exception {
-        Server server = new Server();
-        ServerConnector connector = new ServerConnector(server);
-        connector.setHost("127.0.0.1");
-        server.addConnector(connector);
-        server.setHandler(new Handler.Abstract() {
-            @Override
-            public boolean handle(Request request, Response response, Callback callback) {
-                Content.Source.asStringAsync(request, StandardCharsets.UTF_8).whenComplete((body, failure) -> {
-                    try {
-                        for (JsonNode id : JSON.readTree(body).path("inReplyTo")) {
-                            Runnable then = ON_REPLY.remove(id.asText());
-                            if (then != null) {
-                                then.run();
-                            }
-                        }
-                    } catch (Exception e) {
-                        System.err.println("sink: unreadable reply " + e);
-                    }
-                    response.setStatus(204);
-                    callback.succeeded();
-                });
-                return true;
+        return Loopback.serve(new ReplySinkHandler((id, nowNanos) -> {
+            Runnable then = ON_REPLY.remove(id);
+            if (then != null) {
+                then.run();
             }
-        });
-        server.start();
-        return server;
+        }));
     }
 }
