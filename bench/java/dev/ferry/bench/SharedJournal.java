@@ -109,7 +109,13 @@ public final class SharedJournal {
             running.add(builder.start());
         }
         for (int i = 0; i < count; i++) {
-            WebhookSender.awaitHealthy(ports[i], running.get(running.size() - count + i), Duration.ofSeconds(60));
+            try {
+                WebhookSender.awaitHealthy(ports[i], running.get(running.size() - count + i), Duration.ofSeconds(60));
+            } catch (IllegalStateException e) {
+                // The work directory goes with the run: what the gateway said is shown here, or it is lost.
+                System.err.println("gateway " + i + " log:\n" + Files.readString(work.resolve("gateway-" + i).resolve("gateway.log")));
+                throw e;
+            }
         }
         return ports;
     }

@@ -85,9 +85,22 @@ final class PostgresSchema {
         if (VERSION.equals(version(connection))) {
             return;
         }
-        connection.setAutoCommit(false);
         try (Statement statement = connection.createStatement()) {
-            statement.execute("SELECT pg_advisory_xact_lock(" + CREATE_LOCK + ")");
+            // Held by the session, and the transaction begun only once it is: a transaction begun before
+            // would look the tables up through catalog caches from before a peer created them, find none,
+            // and create them again.
+            statement.execute("SELECT pg_advisory_lock(" + CREATE_LOCK + ")");
+            try {
+                createUnderLock(connection, statement);
+            } finally {
+                statement.execute("SELECT pg_advisory_unlock(" + CREATE_LOCK + ")");
+            }
+        }
+    }
+
+    private static void createUnderLock(Connection connection, Statement statement) throws SQLException {
+        connection.setAutoCommit(false);
+        try {
             String found = version(connection);
             if (found != null && !VERSION.equals(found)) {
                 throw new SQLException("the shared journal's schema is version " + found + ", this gateway knows "

@@ -15,6 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -48,7 +51,8 @@ class SharedJournalIT {
     private static PostgresCluster cluster;
 
     private final ManualWallClock clock = new ManualWallClock(1_800_000_000_000L);
-    private final List<PostgresJournal> opened = new ArrayList<>();
+    /** Added to by the threads of a test that opens journals at once. */
+    private final List<PostgresJournal> opened = new CopyOnWriteArrayList<>();
     private String url;
 
     @BeforeAll
@@ -91,6 +95,31 @@ class SharedJournalIT {
         assertThat(results.stream().map(AppendResult::seq).distinct()).hasSize(50);
         assertThat(a.stats().received()).isEqualTo(50);
         assertThat(a.stats().duplicates()).isEqualTo(50);
+    }
+
+    @Test
+    void gatewaysStartingTogetherOnAnEmptyDatabaseCreateItsTablesOnceAndAllOpen() throws Exception {
+        CountDownLatch go = new CountDownLatch(1);
+        ExecutorService starting = Executors.newFixedThreadPool(6);
+        try {
+            List<CompletableFuture<PostgresJournal>> opening = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                opening.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return open();
+                }, starting));
+            }
+            go.countDown();
+            for (CompletableFuture<PostgresJournal> journal : opening) {
+                assertThat(journal.get(30, SECONDS).stats().received()).isZero();
+            }
+        } finally {
+            starting.shutdown();
+        }
     }
 
     @Test
